@@ -1,0 +1,171 @@
+package io.pgmigrate.core;
+
+import java.sql.Array;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+
+/**
+ * Asks PostgreSQL which sessions block the watched backends. The one place where that SQL lives.
+ */
+final class BlockerQuery {
+
+    /*
+     * Needs pg_blocking_pids() (PostgreSQL 9.6), MATERIALIZED CTEs (12), pg_locks.waitstart (14) and
+     * numeric extract(epoch) (14), so timestamps survive a round trip as exact microseconds.
+     *
+     * pg_blocking_pids() lists hard blockers (they hold a conflicting lock) and soft blockers (they
+     * wait for a conflicting lock ahead of the watched backend); it never lists the blockers of those
+     * blockers. It reports a prepared transaction as pid 0: such a row is matched to pg_prepared_xacts
+     * through the locks the prepared transaction holds on the object the watched backend waits for.
+     */
+    private static final String SQL = """
+            WITH watched AS (
+                SELECT DISTINCT w.pid AS blocked_pid, b.pid
+                FROM unnest(?::int[]) AS w(pid)
+                CROSS JOIN LATERAL unnest(pg_blocking_pids(w.pid)) AS b(pid)
+            ),
+            waits AS MATERIALIZED (
+                SELECT l.*,
+                       CASE WHEN l.locktype = 'relation' THEN
+                           (SELECT format('%I.%I', n.nspname, c.relname)
+                            FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                            WHERE c.oid = l.relation
+                              AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()))
+                       END AS relation_name
+                FROM pg_locks l
+                WHERE NOT l.granted AND l.pid IN (SELECT blocked_pid FROM watched)
+            ),
+            holders AS MATERIALIZED (
+                SELECT wt.pid AS blocked_pid, l.pid, l.virtualtransaction, l.mode, l.granted
+                FROM waits wt
+                JOIN pg_locks l
+                  ON l.locktype = wt.locktype
+                 AND l.database IS NOT DISTINCT FROM wt.database
+                 AND l.relation IS NOT DISTINCT FROM wt.relation
+                 AND l.page IS NOT DISTINCT FROM wt.page
+                 AND l.tuple IS NOT DISTINCT FROM wt.tuple
+                 AND l.virtualxid IS NOT DISTINCT FROM wt.virtualxid
+                 AND l.transactionid IS NOT DISTINCT FROM wt.transactionid
+                 AND l.classid IS NOT DISTINCT FROM wt.classid
+                 AND l.objid IS NOT DISTINCT FROM wt.objid
+                 AND l.objsubid IS NOT DISTINCT FROM wt.objsubid
+                 AND l.pid IS DISTINCT FROM wt.pid
+            ),
+            found AS (
+                SELECT wd.blocked_pid, wd.pid, a.usename::text AS usename, a.datname::text AS datname,
+                       a.application_name, host(a.client_addr) AS client_addr, a.state,
+                       left(a.query, ?) AS query,
+                       a.backend_start, a.xact_start,
+                       coalesce(a.xact_start, a.state_change) AS held_since,
+                       a.wait_event_type || ':' || a.wait_event AS wait_event,
+                       NULL::text AS gid
+                FROM watched wd
+                LEFT JOIN pg_stat_activity a ON a.pid = wd.pid
+                WHERE wd.pid <> 0
+                UNION ALL
+                SELECT DISTINCT wd.blocked_pid, 0, p.owner::text, p.database::text,
+                       '', NULL::text, 'prepared', NULL::text,
+                       NULL::timestamptz, NULL::timestamptz,
+                       p.prepared, NULL::text,
+                       p.gid
+                FROM watched wd
+                JOIN holders h ON h.blocked_pid = wd.blocked_pid AND h.pid IS NULL AND h.granted
+                JOIN pg_locks x ON x.virtualtransaction = h.virtualtransaction
+                               AND x.locktype = 'transactionid' AND x.pid IS NULL
+                JOIN pg_prepared_xacts p ON p.transaction = x.transactionid
+                WHERE wd.pid = 0
+            )
+            SELECT f.blocked_pid, f.pid, f.usename, f.datname, f.application_name, f.client_addr, f.state,
+                   f.query,
+                   (extract(epoch FROM f.backend_start) * 1000000)::bigint AS backend_start_us,
+                   (extract(epoch FROM f.xact_start) * 1000000)::bigint AS xact_start_us,
+                   (extract(epoch FROM clock_timestamp() - f.held_since) * 1000000)::bigint AS age_us,
+                   f.wait_event,
+                   (SELECT string_agg(DISTINCT h.mode, ',') FROM holders h
+                    WHERE h.blocked_pid = f.blocked_pid
+                      AND (h.pid = f.pid OR (f.pid = 0 AND h.pid IS NULL))) AS modes,
+                   coalesce((SELECT bool_or(h.granted) FROM holders h
+                    WHERE h.blocked_pid = f.blocked_pid
+                      AND (h.pid = f.pid OR (f.pid = 0 AND h.pid IS NULL))), true) AS granted,
+                   (SELECT coalesce(wt.relation_name, wt.locktype) FROM waits wt
+                    WHERE wt.pid = f.blocked_pid LIMIT 1) AS locked_object,
+                   (SELECT (extract(epoch FROM clock_timestamp() - min(wt.waitstart)) * 1000000)::bigint
+                    FROM waits wt WHERE wt.pid = f.blocked_pid) AS blocked_for_us,
+                   f.gid
+            FROM found f
+            ORDER BY f.blocked_pid, f.pid
+            """;
+
+    private final int maxQueryLength;
+
+    BlockerQuery(int maxQueryLength) {
+        this.maxQueryLength = maxQueryLength;
+    }
+
+    /** The blockers of the given backends, as PostgreSQL reports them now. */
+    List<Blocker> find(Connection connection, Collection<Integer> watchedPids) throws SQLException {
+        List<Blocker> blockers = new ArrayList<>();
+        if (watchedPids.isEmpty()) {
+            return blockers;
+        }
+        Array pids = connection.createArrayOf("int4", watchedPids.toArray());
+        try (PreparedStatement statement = connection.prepareStatement(SQL)) {
+            statement.setArray(1, pids);
+            statement.setInt(2, maxQueryLength);
+            try (ResultSet rows = statement.executeQuery()) {
+                while (rows.next()) {
+                    blockers.add(blocker(rows));
+                }
+            }
+        }
+        finally {
+            pids.free();
+        }
+        return blockers;
+    }
+
+    private static Blocker blocker(ResultSet rows) throws SQLException {
+        String applicationName = rows.getString("application_name");
+        return new Blocker(
+                rows.getInt("pid"),
+                rows.getInt("blocked_pid"),
+                rows.getString("usename"),
+                rows.getString("datname"),
+                applicationName == null ? "" : applicationName,
+                rows.getString("client_addr"),
+                rows.getString("state"),
+                rows.getString("query"),
+                instant(rows, "backend_start_us"),
+                instant(rows, "xact_start_us"),
+                duration(rows, "age_us"),
+                rows.getString("wait_event"),
+                rows.getString("modes"),
+                rows.getBoolean("granted"),
+                rows.getString("locked_object"),
+                duration(rows, "blocked_for_us"),
+                rows.getString("gid"));
+    }
+
+    private static Instant instant(ResultSet rows, String column) throws SQLException {
+        long micros = rows.getLong(column);
+        return rows.wasNull() ? null : Instant.EPOCH.plusNanos(Math.multiplyExact(micros, 1000L));
+    }
+
+    private static Duration duration(ResultSet rows, String column) throws SQLException {
+        long micros = rows.getLong(column);
+        return rows.wasNull() ? null : Duration.ofNanos(Math.multiplyExact(micros, 1000L));
+    }
+
+    /** Microseconds since the epoch, as the server compares them; {@code null} stays {@code null}. */
+    static Long micros(Instant instant) {
+        return instant == null ? null : Math.addExact(Math.multiplyExact(instant.getEpochSecond(), 1_000_000L),
+                instant.getNano() / 1000L);
+    }
+}

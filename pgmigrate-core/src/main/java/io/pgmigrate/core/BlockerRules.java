@@ -1,0 +1,186 @@
+package io.pgmigrate.core;
+
+import java.sql.Array;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Decides who may be acted on, and sends the signals. Everything that stands between a blocker and
+ * {@code pg_terminate_backend} is in this file.
+ * <p>
+ * Two gates: {@link #screen} sorts the blockers of a poll before the action sees them (prepared
+ * transactions, protected sessions, exclusions, minimum duration); {@link #signal} repeats the safety
+ * checks inside the very statement that sends the signal, so a decision is never made on stale data.
+ */
+final class BlockerRules {
+
+    /** Sessions whose application_name starts with this belong to pgmigrate and are never signalled. */
+    static final String PROTECTED_PREFIX = "pgmigrate-";
+
+    /** Why a blocker is kept from the action. */
+    record Verdict(BlockerOutcome outcome, String detail) {
+    }
+
+    /** Terminate or cancel. */
+    enum Signal {
+        TERMINATE(BlockerOutcome.TERMINATED, signalSql("pg_terminate_backend")),
+        CANCEL(BlockerOutcome.CANCELED, signalSql("pg_cancel_backend"));
+
+        final BlockerOutcome outcome;
+        final String sql;
+
+        Signal(BlockerOutcome outcome, String sql) {
+            this.outcome = outcome;
+            this.sql = sql;
+        }
+    }
+
+    /** What the signal statement reported for one blocker. */
+    record SignalResult(BlockerOutcome outcome, String detail) {
+    }
+
+    /*
+     * Needs pg_blocking_pids() (9.6), pg_has_role() and numeric extract(epoch) (14). A row is signalled only
+     * if, now: the session still blocks the watched backend, it is the same connection (pid and backend
+     * start: pids are reused) in the same transaction that was reported (the minimum duration was judged
+     * on that transaction), and it is neither this connection, nor a protected pid, nor a pgmigrate
+     * session, nor excluded. The privilege test mirrors PostgreSQL's own rule for signalling a backend,
+     * so a session we may not signal is reported instead of failing the whole statement.
+     */
+    private static String signalSql(String function) {
+        return """
+                SELECT t.pid,
+                       CASE
+                         WHEN NOT (me.rolsuper OR (NOT coalesce(r.rolsuper, true)
+                                   AND (pg_has_role(a.usesysid, 'USAGE') OR pg_has_role('pg_signal_backend', 'USAGE'))))
+                           THEN CASE WHEN coalesce(r.rolsuper, true) THEN 'superuser' ELSE 'privilege' END
+                         WHEN %s(t.pid) THEN 'signalled'
+                         ELSE 'gone'
+                       END AS result
+                FROM unnest(?::int[], ?::int[], ?::bigint[], ?::bigint[])
+                     AS t(pid, blocked_pid, backend_start_us, xact_start_us)
+                JOIN pg_stat_activity a ON a.pid = t.pid
+                LEFT JOIN pg_roles r ON r.oid = a.usesysid
+                CROSS JOIN (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) me
+                WHERE t.pid = ANY (pg_blocking_pids(t.blocked_pid))
+                  AND (extract(epoch FROM a.backend_start) * 1000000)::bigint IS NOT DISTINCT FROM t.backend_start_us
+                  AND (extract(epoch FROM a.xact_start) * 1000000)::bigint IS NOT DISTINCT FROM t.xact_start_us
+                  AND t.pid <> pg_backend_pid()
+                  AND t.pid <> ALL (?::int[])
+                  AND left(coalesce(a.application_name, ''), 10) <> 'pgmigrate-'
+                  AND coalesce(a.application_name, '') <> ALL (?::text[])
+                  AND coalesce(a.usename::text, '') <> ALL (?::text[])
+                """.formatted(function);
+    }
+
+    private final WatchSettings settings;
+
+    BlockerRules(WatchSettings settings) {
+        this.settings = settings;
+    }
+
+    /**
+     * Sorts out the blockers the action must not see. Returns {@code null} when the action may have it.
+     * @param protectedPids the watched backends and every connection of the same migration run
+     */
+    Verdict screen(Blocker blocker, Set<Integer> protectedPids) {
+        if (blocker.isPreparedTransaction()) {
+            return new Verdict(BlockerOutcome.UNENDABLE, "prepared transaction gid=" + blocker.preparedTransaction()
+                    + " holds the lock and has no session to end; only COMMIT PREPARED or ROLLBACK PREPARED releases it");
+        }
+        if (protectedPids.contains(blocker.pid())) {
+            return new Verdict(BlockerOutcome.PROTECTED, "a connection of this migration run; it is never signalled");
+        }
+        if (blocker.applicationName().startsWith(PROTECTED_PREFIX)) {
+            return new Verdict(BlockerOutcome.PROTECTED, "a pgmigrate session (application_name="
+                    + blocker.applicationName() + "); pgmigrate never signals its own kind");
+        }
+        if (settings.excludedApplicationNames().contains(blocker.applicationName())) {
+            return new Verdict(BlockerOutcome.EXCLUDED, "application_name=" + blocker.applicationName()
+                    + " is excluded");
+        }
+        if (blocker.user() != null && settings.excludedUsers().contains(blocker.user())) {
+            return new Verdict(BlockerOutcome.EXCLUDED, "user=" + blocker.user() + " is excluded");
+        }
+        if (!settings.minDuration().isZero()) {
+            if (blocker.age() == null) {
+                return new Verdict(BlockerOutcome.TOO_YOUNG, "its age is hidden from the watcher's role "
+                        + "(grant pg_read_all_stats), so min-duration cannot be checked");
+            }
+            if (blocker.age().compareTo(settings.minDuration()) < 0) {
+                return new Verdict(BlockerOutcome.TOO_YOUNG, "younger than min-duration=" + settings.minDuration());
+            }
+        }
+        return null;
+    }
+
+    /** Sends the signal to those blockers that, at this moment, still pass every check. */
+    Map<Blocker, SignalResult> signal(Connection connection, Signal signal, Collection<Blocker> blockers,
+            Set<Integer> protectedPids) throws SQLException {
+        Map<Blocker, SignalResult> results = new HashMap<>();
+        if (blockers.isEmpty()) {
+            return results;
+        }
+        List<Blocker> targets = List.copyOf(blockers);
+        Object[] pids = new Object[targets.size()];
+        Object[] blockedPids = new Object[targets.size()];
+        Object[] backendStarts = new Object[targets.size()];
+        Object[] transactionStarts = new Object[targets.size()];
+        for (int i = 0; i < targets.size(); i++) {
+            Blocker blocker = targets.get(i);
+            pids[i] = blocker.pid();
+            blockedPids[i] = blocker.blockedPid();
+            backendStarts[i] = BlockerQuery.micros(blocker.backendStart());
+            transactionStarts[i] = BlockerQuery.micros(blocker.transactionStart());
+        }
+        Map<Integer, String> answers = new HashMap<>();
+        List<Array> arrays = List.of(connection.createArrayOf("int4", pids),
+                connection.createArrayOf("int4", blockedPids), connection.createArrayOf("int8", backendStarts),
+                connection.createArrayOf("int8", transactionStarts),
+                connection.createArrayOf("int4", protectedPids.toArray()),
+                connection.createArrayOf("text", settings.excludedApplicationNames().toArray()),
+                connection.createArrayOf("text", settings.excludedUsers().toArray()));
+        try (PreparedStatement statement = connection.prepareStatement(signal.sql)) {
+            for (int i = 0; i < arrays.size(); i++) {
+                statement.setArray(i + 1, arrays.get(i));
+            }
+            try (ResultSet rows = statement.executeQuery()) {
+                while (rows.next()) {
+                    answers.put(rows.getInt(1), rows.getString(2));
+                }
+            }
+        }
+        finally {
+            for (Array array : arrays) {
+                array.free();
+            }
+        }
+        for (Blocker blocker : targets) {
+            results.put(blocker, result(signal, answers.get(blocker.pid())));
+        }
+        return results;
+    }
+
+    private static SignalResult result(Signal signal, String answer) {
+        if (answer == null) {
+            return new SignalResult(BlockerOutcome.GONE, "no longer blocked the migration, or its transaction "
+                    + "changed, when the signal was to be sent; nothing was sent");
+        }
+        return switch (answer) {
+            case "signalled" -> new SignalResult(signal.outcome, "");
+            case "superuser" -> new SignalResult(BlockerOutcome.NOT_PERMITTED,
+                    "it belongs to a superuser (or has no role): only a superuser may signal it");
+            case "privilege" -> new SignalResult(BlockerOutcome.NOT_PERMITTED,
+                    "the watcher's role may not signal it: grant pg_signal_backend to that role, "
+                            + "or make it a member of the blocker's role");
+            default -> new SignalResult(BlockerOutcome.GONE, "it ended before the signal arrived");
+        };
+    }
+}

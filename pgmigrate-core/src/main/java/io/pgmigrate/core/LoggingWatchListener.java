@@ -1,0 +1,103 @@
+package io.pgmigrate.core;
+
+import java.time.Duration;
+import java.util.List;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.event.Level;
+import org.slf4j.spi.LoggingEventBuilder;
+
+/**
+ * Writes the watcher's events as operator log lines: the fact first, then {@code key=value} details, which
+ * are also attached as SLF4J key-value pairs so structured (JSON) logs get them as fields.
+ * A blocker acted on (terminated, cancelled, shown) or one that could not be acted on gives one WARN line.
+ */
+final class LoggingWatchListener implements WatchListener {
+
+    private static final Logger log = LoggerFactory.getLogger("io.pgmigrate");
+
+    @Override
+    public void blockersDetected(List<Blocker> blockers) {
+        log.debug("pgmigrate: {} blocker(s) found: {}", blockers.size(), blockers);
+    }
+
+    @Override
+    public void blockerHandled(BlockerReport report) {
+        Blocker blocker = report.blocker();
+        String fact = switch (report.outcome()) {
+            case TERMINATED -> "Terminated a session blocking " + report.blockedWork();
+            case CANCELED -> "Cancelled the statement of a session blocking " + report.blockedWork();
+            case SHOWN -> "A session blocks " + report.blockedWork();
+            case IGNORED -> "Ignoring a session blocking " + report.blockedWork();
+            case CUSTOM -> "Left to the custom blocking action: a session blocking " + report.blockedWork();
+            case TOO_YOUNG -> "Not yet acting on a session blocking " + report.blockedWork();
+            case EXCLUDED -> "Not acting on an excluded session blocking " + report.blockedWork();
+            case PROTECTED -> "Not acting on a protected session blocking " + report.blockedWork();
+            case NOT_PERMITTED -> "Cannot signal a session blocking " + report.blockedWork();
+            case UNENDABLE -> "A prepared transaction blocks " + report.blockedWork();
+            case GONE -> "A session stopped blocking " + report.blockedWork() + " before it was signalled";
+        };
+        Level level = switch (report.outcome()) {
+            case TERMINATED, CANCELED, SHOWN, NOT_PERMITTED, UNENDABLE -> Level.WARN;
+            case GONE -> Level.DEBUG;
+            default -> Level.INFO;
+        };
+        LoggingEventBuilder event = log.atLevel(level);
+        StringBuilder message = new StringBuilder("pgmigrate: ").append(fact).append(':');
+        detail(event, message, "outcome", report.outcome().name().toLowerCase(java.util.Locale.ROOT));
+        if (blocker.isPreparedTransaction()) {
+            detail(event, message, "gid", blocker.preparedTransaction());
+        }
+        else {
+            detail(event, message, "pid", blocker.pid());
+        }
+        detail(event, message, "blocked_pid", blocker.blockedPid());
+        detail(event, message, "user", blocker.user());
+        detail(event, message, "database", blocker.database());
+        detail(event, message, "application", blocker.applicationName());
+        detail(event, message, "client", blocker.clientAddress());
+        detail(event, message, "state", blocker.state());
+        detail(event, message, "age", seconds(blocker.age()));
+        detail(event, message, "lock", blocker.lockModes());
+        detail(event, message, "lock_granted", blocker.lockGranted());
+        detail(event, message, "object", blocker.lockedObject());
+        detail(event, message, "waited", seconds(blocker.blockedFor()));
+        detail(event, message, "query", oneLine(blocker.query()));
+        if (!report.detail().isEmpty()) {
+            detail(event, message, "reason", report.detail());
+        }
+        event.log(message.toString());
+    }
+
+    @Override
+    public void watcherFailed(Exception error) {
+        log.atWarn()
+            .addKeyValue("error", String.valueOf(error.getMessage()))
+            .setCause(error)
+            .log("pgmigrate: watcher poll failed; it retries with a new connection at the next poll: error={}",
+                    error.getMessage());
+    }
+
+    private static void detail(LoggingEventBuilder event, StringBuilder message, String key, Object value) {
+        if (value == null || "".equals(value)) {
+            return;
+        }
+        event.addKeyValue(key, value);
+        String text = value.toString();
+        boolean quote = text.isEmpty() || text.chars().anyMatch((c) -> c == ' ' || c == '"' || c == '=');
+        message.append(' ').append(key).append('=');
+        message.append(quote ? '"' + text.replace("\"", "\\\"") + '"' : text);
+    }
+
+    private static String seconds(Duration duration) {
+        if (duration == null) {
+            return null;
+        }
+        return String.format(java.util.Locale.ROOT, "%.3fs", duration.toNanos() / 1e9);
+    }
+
+    private static String oneLine(String query) {
+        return query == null ? null : query.replaceAll("\\s+", " ").trim();
+    }
+}
