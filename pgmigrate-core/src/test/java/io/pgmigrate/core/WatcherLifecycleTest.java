@@ -1,0 +1,99 @@
+package io.pgmigrate.core;
+
+import static io.pgmigrate.core.Watching.awaitPolls;
+import static io.pgmigrate.core.Watching.createOrders;
+import static io.pgmigrate.core.Watching.eventually;
+import static io.pgmigrate.core.Watching.finish;
+import static io.pgmigrate.core.Watching.reader;
+import static io.pgmigrate.core.Watching.startBlocked;
+import static io.pgmigrate.core.Watching.watcher;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+
+import io.pgmigrate.testsupport.PostgresTest;
+import io.pgmigrate.testsupport.TestDatabase;
+import io.pgmigrate.testsupport.TestSession;
+import org.junit.jupiter.api.Test;
+
+@PostgresTest
+class WatcherLifecycleTest {
+
+    @Test
+    void closeEndsTheThreadAndReturnsTheConnection(TestDatabase db) throws Exception {
+        createOrders(db);
+        TestSession migration = db.session("migration");
+        Watcher watcher = watcher(db, WatchSettings.defaults(), StandardBlockingAction.TERMINATE,
+                new RecordingListener());
+        watcher.watch(migration.pid(), "migration 2");
+        awaitPolls(watcher, 2);
+        assertThat(db.pidsOf(Watcher.APPLICATION_NAME)).hasSize(1);
+        assertThat(watcherThreads()).isNotEmpty();
+
+        watcher.close();
+
+        assertThat(watcherThreads()).isEmpty();
+        eventually().until(() -> db.pidsOf(Watcher.APPLICATION_NAME).isEmpty());
+    }
+
+    @Test
+    void theWatcherReconnectsWhenItsOwnConnectionIsTerminated(TestDatabase db) throws Exception {
+        createOrders(db);
+        TestSession migration = db.session("migration");
+        RecordingListener events = new RecordingListener();
+        try (Watcher watcher = watcher(db, WatchSettings.defaults(), StandardBlockingAction.TERMINATE, events)) {
+            watcher.watch(migration.pid(), "migration 2");
+            awaitPolls(watcher, 2);
+            int firstConnection = db.pidsOf(Watcher.APPLICATION_NAME).get(0);
+            db.execute("SELECT pg_terminate_backend(" + firstConnection + ")");
+            eventually().until(() -> !events.failures.isEmpty());
+
+            TestSession report = reader(db, "report");
+            CompletableFuture<Void> alter = startBlocked(migration, "ALTER TABLE orders ADD COLUMN note text");
+            finish(alter);
+
+            assertThat(report.isAlive()).isFalse();
+            assertThat(events.has(report.pid(), BlockerOutcome.TERMINATED)).isTrue();
+            assertThat(db.pidsOf(Watcher.APPLICATION_NAME)).singleElement().isNotEqualTo(firstConnection);
+            assertThat(events.failures).hasSize(1);
+        }
+    }
+
+    @Test
+    void aWatcherWithNothingToWatchOpensNoConnection(TestDatabase db) throws Exception {
+        try (Watcher watcher = watcher(db, WatchSettings.defaults(), StandardBlockingAction.TERMINATE,
+                new RecordingListener())) {
+            assertThat(watcherThreads()).isNotEmpty();
+            assertThat(db.pidsOf(Watcher.APPLICATION_NAME)).isEmpty();
+            assertThat(watcher.polls()).isZero();
+        }
+    }
+
+    @Test
+    void aFailingListenerDoesNotStopTheWatcher(TestDatabase db) throws Exception {
+        createOrders(db);
+        TestSession report = reader(db, "report");
+        TestSession migration = db.session("migration");
+        CompletableFuture<Void> alter = startBlocked(migration, "ALTER TABLE orders ADD COLUMN note text");
+        WatchListener failing = new WatchListener() {
+            @Override
+            public void blockersDetected(List<Blocker> blockers) {
+                throw new IllegalStateException("listener bug");
+            }
+        };
+        try (Watcher watcher = watcher(db, WatchSettings.defaults(), StandardBlockingAction.TERMINATE, failing)) {
+            watcher.watch(migration.pid(), "migration 2");
+            finish(alter);
+        }
+        assertThat(report.isAlive()).isFalse();
+    }
+
+    private static List<String> watcherThreads() {
+        return Thread.getAllStackTraces().keySet().stream()
+            .filter(Thread::isAlive)
+            .map(Thread::getName)
+            .filter((name) -> name.startsWith("pgmigrate-watcher"))
+            .toList();
+    }
+}
