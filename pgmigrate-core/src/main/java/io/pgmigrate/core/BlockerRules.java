@@ -63,7 +63,8 @@ final class BlockerRules {
                            THEN CASE WHEN coalesce(r.rolsuper, true) THEN 'superuser' ELSE 'privilege' END
                          WHEN %s(t.pid) THEN 'signalled'
                          ELSE 'gone'
-                       END AS result
+                       END AS result,
+                       current_user AS signaller
                 FROM unnest(?::int[], ?::int[], ?::bigint[], ?::bigint[])
                      AS t(pid, blocked_pid, backend_start_us, xact_start_us)
                 JOIN pg_stat_activity a ON a.pid = t.pid
@@ -141,6 +142,7 @@ final class BlockerRules {
             transactionStarts[i] = BlockerQuery.micros(blocker.transactionStart());
         }
         Map<Integer, String> answers = new HashMap<>();
+        String signaller = null;
         List<Array> arrays = List.of(connection.createArrayOf("int4", pids),
                 connection.createArrayOf("int4", blockedPids), connection.createArrayOf("int8", backendStarts),
                 connection.createArrayOf("int8", transactionStarts),
@@ -154,6 +156,7 @@ final class BlockerRules {
             try (ResultSet rows = statement.executeQuery()) {
                 while (rows.next()) {
                     answers.put(rows.getInt(1), rows.getString(2));
+                    signaller = rows.getString(3);
                 }
             }
         }
@@ -163,12 +166,12 @@ final class BlockerRules {
             }
         }
         for (Blocker blocker : targets) {
-            results.put(blocker, result(signal, answers.get(blocker.pid())));
+            results.put(blocker, result(signal, answers.get(blocker.pid()), signaller));
         }
         return results;
     }
 
-    private static SignalResult result(Signal signal, String answer) {
+    private static SignalResult result(Signal signal, String answer, String signaller) {
         if (answer == null) {
             return new SignalResult(BlockerOutcome.GONE, "no longer blocked the migration, or its transaction "
                     + "changed, when the signal was to be sent; nothing was sent");
@@ -178,8 +181,8 @@ final class BlockerRules {
             case "superuser" -> new SignalResult(BlockerOutcome.NOT_PERMITTED,
                     "it belongs to a superuser (or has no role): only a superuser may signal it");
             case "privilege" -> new SignalResult(BlockerOutcome.NOT_PERMITTED,
-                    "the watcher's role may not signal it: grant pg_signal_backend to that role, "
-                            + "or make it a member of the blocker's role");
+                    "role " + signaller + " may not signal it: GRANT pg_signal_backend TO " + signaller
+                            + ", or make " + signaller + " a member of the blocker's role");
             default -> new SignalResult(BlockerOutcome.GONE, "it ended before the signal arrived");
         };
     }

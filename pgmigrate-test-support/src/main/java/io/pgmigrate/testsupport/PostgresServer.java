@@ -57,7 +57,14 @@ public final class PostgresServer {
     public static synchronized PostgresServer shared() {
         if (shared == null) {
             shared = start();
-            log.info("Tests use {}", shared.description);
+            String version = shared.serverVersion();
+            log.info("Tests use {}: PostgreSQL {}", shared.description, version);
+            String expected = System.getProperty("pg.version");
+            if (expected != null && !shared.description.startsWith("the PostgreSQL server at")
+                    && !version.startsWith(expected + ".")) {
+                throw new IllegalStateException("pg.version=" + expected + " was asked for, but the server runs "
+                        + "PostgreSQL " + version);
+            }
         }
         return shared;
     }
@@ -120,6 +127,19 @@ public final class PostgresServer {
         Runtime.getRuntime().addShutdownHook(new Thread(container::stop, "pgmigrate-test-postgres-stop"));
         return new PostgresServer(container.getHost(), container.getMappedPort(5432), container.getUsername(),
                 container.getPassword(), "Testcontainers " + image);
+    }
+
+    /** The server's version, as {@code SHOW server_version} reports it. */
+    public String serverVersion() {
+        try (Connection connection = connectAdmin();
+                java.sql.Statement statement = connection.createStatement();
+                java.sql.ResultSet rows = statement.executeQuery("SHOW server_version")) {
+            rows.next();
+            return rows.getString(1);
+        }
+        catch (SQLException ex) {
+            throw new IllegalStateException("Could not read the server version of " + description, ex);
+        }
     }
 
     /** JDBC URL of the given database on this server. */
