@@ -1,0 +1,135 @@
+package io.pgmigrate.autoconfigure;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Locale;
+
+import io.pgmigrate.core.Blocker;
+import io.pgmigrate.flyway.LockTimeoutExhaustedException;
+
+import org.springframework.boot.diagnostics.AbstractFailureAnalyzer;
+import org.springframework.boot.diagnostics.FailureAnalysis;
+import org.springframework.core.env.Environment;
+
+/**
+ * Explains a start-up that failed because a migration could not get its locks within
+ * {@code pgmigrate.lock-timeout}, on every attempt: which migration, the lock timeout, how often it was tried,
+ * and the sessions that blocked it, with pid, user, application, state, age and query; then what to do, which
+ * depends on {@code pgmigrate.blocking-action}.
+ */
+public class LockTimeoutFailureAnalyzer extends AbstractFailureAnalyzer<LockTimeoutExhaustedException> {
+
+    private static final int MAX_QUERY_LENGTH = 200;
+
+    private final Environment environment;
+
+    /**
+     * An analyzer that reads the configured blocking action from the environment.
+     * @param environment the failed application's environment
+     */
+    public LockTimeoutFailureAnalyzer(Environment environment) {
+        this.environment = environment;
+    }
+
+    @Override
+    protected FailureAnalysis analyze(Throwable rootFailure, LockTimeoutExhaustedException cause) {
+        return new FailureAnalysis(description(cause), action(cause), cause);
+    }
+
+    private String description(LockTimeoutExhaustedException cause) {
+        StringBuilder description = new StringBuilder();
+        description.append(String.format(Locale.ROOT,
+                "Migration %s could not get its locks: it hit the lock timeout of %s on %s.%n", cause.migration(),
+                duration(cause.lockTimeout()),
+                (cause.attempts() == 1) ? "its only attempt" : "each of its " + cause.attempts() + " attempts"));
+        List<Blocker> blockers = cause.blockers();
+        if (blockers.isEmpty()) {
+            description.append(String.format(Locale.ROOT,
+                    "%nNo blocking session was seen: the lock was held for less than one poll interval, or by "
+                            + "sessions that were gone when pgmigrate looked.%n"));
+        }
+        else {
+            description.append(String.format(Locale.ROOT, "%nSessions that blocked it:%n"));
+            for (Blocker blocker : blockers) {
+                description.append(String.format(Locale.ROOT, "%n    - %s%n", describe(blocker)));
+            }
+        }
+        return description.toString();
+    }
+
+    private String action(LockTimeoutExhaustedException cause) {
+        String blockingAction = this.environment.getProperty("pgmigrate.blocking-action", "terminate")
+            .trim()
+            .toLowerCase(Locale.ROOT);
+        String pid = cause.blockers().stream()
+            .filter((blocker) -> !blocker.isPreparedTransaction())
+            .map((blocker) -> Integer.toString(blocker.pid()))
+            .findFirst()
+            .orElse("<pid>");
+        StringBuilder action = new StringBuilder();
+        if (blockingAction.equals("terminate") || blockingAction.equals("cancel")) {
+            action.append(String.format(Locale.ROOT,
+                    "pgmigrate.blocking-action is '%s', yet the blockers kept their locks. Look for pgmigrate's WARN "
+                            + "lines about them. Either the migration's role may not signal them (grant it "
+                            + "pg_signal_backend; sessions of superusers can only be ended by a superuser), or they are "
+                            + "excluded (pgmigrate.exclude-application-names, pgmigrate.exclude-users), or they are "
+                            + "prepared transactions (COMMIT PREPARED or ROLLBACK PREPARED them)%s.%n%n",
+                    blockingAction, blockingAction.equals("cancel")
+                            ? ", or they sit idle in a transaction, which cancelling does not end (use terminate)" : ""));
+        }
+        else {
+            action.append(String.format(Locale.ROOT,
+                    "pgmigrate.blocking-action is '%s', so pgmigrate left the blockers alone. Set it to 'terminate' "
+                            + "to let pgmigrate end them.%n%n", blockingAction));
+        }
+        action.append(String.format(Locale.ROOT,
+                "Or end them yourself and start the application again, for example: SELECT pg_terminate_backend(%s);%n"
+                        + "Or let the migration wait longer: raise pgmigrate.lock-timeout (now %s) or "
+                        + "pgmigrate.lock-retries (now %s).",
+                pid, duration(cause.lockTimeout()), this.environment.getProperty("pgmigrate.lock-retries", "0")));
+        return action.toString();
+    }
+
+    private static String describe(Blocker blocker) {
+        StringBuilder text = new StringBuilder();
+        if (blocker.isPreparedTransaction()) {
+            text.append("prepared transaction '").append(blocker.preparedTransaction()).append('\'');
+        }
+        else {
+            text.append("pid ").append(blocker.pid());
+        }
+        append(text, "user", blocker.user());
+        append(text, "application", blocker.applicationName());
+        append(text, "client", blocker.clientAddress());
+        append(text, "state", blocker.state());
+        append(text, "holding locks for", (blocker.age() != null) ? duration(blocker.age()) : null);
+        append(text, blocker.lockGranted() ? "holds" : "waits for", blocker.lockModes());
+        append(text, "on", blocker.lockedObject());
+        append(text, "query", query(blocker.query()));
+        return text.toString();
+    }
+
+    private static void append(StringBuilder text, String label, String value) {
+        if (value != null && !value.isEmpty()) {
+            text.append(", ").append(label).append(' ').append(value);
+        }
+    }
+
+    private static String query(String query) {
+        if (query == null) {
+            return null;
+        }
+        String line = query.replaceAll("\\s+", " ").trim();
+        return (line.length() <= MAX_QUERY_LENGTH) ? line : line.substring(0, MAX_QUERY_LENGTH) + "...";
+    }
+
+    private static String duration(Duration duration) {
+        if (duration == null) {
+            return "unset";
+        }
+        if (duration.toMillis() % 1000 == 0) {
+            return (duration.toMillis() / 1000) + "s";
+        }
+        return String.format(Locale.ROOT, "%.3fs", duration.toNanos() / 1e9);
+    }
+}

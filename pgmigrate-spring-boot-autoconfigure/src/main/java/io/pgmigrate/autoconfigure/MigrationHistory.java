@@ -1,0 +1,76 @@
+package io.pgmigrate.autoconfigure;
+
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.List;
+
+import io.pgmigrate.flyway.GuardListener;
+import io.pgmigrate.flyway.MigrationRun;
+
+/**
+ * Keeps the most recent guarded runs, newest first, for the {@code pgmigrate} actuator endpoint. Bounded: the
+ * oldest run is forgotten when a new one would exceed the capacity.
+ */
+public final class MigrationHistory implements GuardListener {
+
+    /** How many runs are kept unless told otherwise. */
+    public static final int DEFAULT_CAPACITY = 10;
+
+    private final int capacity;
+
+    private final Deque<Entry> runs = new ArrayDeque<>();
+
+    private List<String> currentMigrations = new ArrayList<>();
+
+    /** A history of the last {@value #DEFAULT_CAPACITY} runs. */
+    public MigrationHistory() {
+        this(DEFAULT_CAPACITY);
+    }
+
+    /**
+     * A history of the last {@code capacity} runs.
+     * @param capacity how many runs to keep, at least 1
+     */
+    public MigrationHistory(int capacity) {
+        if (capacity < 1) {
+            throw new IllegalArgumentException("capacity must be at least 1, was " + capacity);
+        }
+        this.capacity = capacity;
+    }
+
+    @Override
+    public synchronized void runStarted(Instant started) {
+        this.currentMigrations = new ArrayList<>();
+    }
+
+    @Override
+    public synchronized void migrationStarted(int backendPid, String migration) {
+        if (!this.currentMigrations.contains(migration)) {
+            this.currentMigrations.add(migration);
+        }
+    }
+
+    @Override
+    public synchronized void runFinished(MigrationRun run) {
+        this.runs.addFirst(new Entry(run, List.copyOf(this.currentMigrations)));
+        this.currentMigrations = new ArrayList<>();
+        while (this.runs.size() > this.capacity) {
+            this.runs.removeLast();
+        }
+    }
+
+    /** The runs kept, newest first. */
+    public synchronized List<Entry> runs() {
+        return List.copyOf(this.runs);
+    }
+
+    /**
+     * One finished run.
+     * @param run what the guard reported at its end
+     * @param migrations the migrations it started, in order, for example {@code 2 (add email)}
+     */
+    public record Entry(MigrationRun run, List<String> migrations) {
+    }
+}

@@ -1,0 +1,65 @@
+package io.pgmigrate.autoconfigure;
+
+import io.pgmigrate.core.BlockingAction;
+import io.pgmigrate.flyway.FlywayGuard;
+import io.pgmigrate.flyway.GuardListener;
+import io.pgmigrate.flyway.GuardSettings;
+import org.flywaydb.core.Flyway;
+
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.boot.flyway.autoconfigure.FlywayAutoConfiguration;
+import org.springframework.boot.flyway.autoconfigure.FlywayMigrationStrategy;
+import org.springframework.context.annotation.Bean;
+
+/**
+ * Auto-configuration that guards Spring Boot's start-up Flyway migration: the
+ * migration runs through a {@link FlywayGuard}, which deals with the sessions that block it and applies the
+ * lock timeout and retries of {@link PgMigrateProperties}.
+ * <p>
+ * Runs after {@link FlywayAutoConfiguration} and only when it defined a {@link Flyway}. Every bean backs off when
+ * the application defines its own. A {@link BlockingAction} bean replaces {@code pgmigrate.blocking-action}; a
+ * user's {@link FlywayMigrationStrategy} is wrapped, so the guard applies to it too; the guard takes the DataSource
+ * from Flyway's configuration, so a separate {@code spring.flyway.url} is guarded as well.
+ *
+ * @see PgMigrateMetricsAutoConfiguration
+ * @see PgMigrateEndpointAutoConfiguration
+ */
+@AutoConfiguration(after = FlywayAutoConfiguration.class)
+@ConditionalOnClass({ Flyway.class, FlywayMigrationStrategy.class })
+@ConditionalOnBean(Flyway.class)
+@ConditionalOnBooleanProperty(name = "pgmigrate.enabled", matchIfMissing = true)
+@EnableConfigurationProperties(PgMigrateProperties.class)
+public final class PgMigrateAutoConfiguration {
+
+    @Bean
+    @ConditionalOnMissingBean
+    GuardSettings pgMigrateGuardSettings(PgMigrateProperties properties) {
+        return ValidatedSettings.from(properties);
+    }
+
+    @Bean
+    @ConditionalOnMissingBean
+    FlywayGuard pgMigrateFlywayGuard(GuardSettings settings, PgMigrateProperties properties,
+            ObjectProvider<BlockingAction> action, ObjectProvider<GuardListener> listeners) {
+        return new FlywayGuard(settings, action.getIfAvailable(properties::getBlockingAction),
+                new CompositeGuardListener(listeners.orderedStream().toList()));
+    }
+
+    @Bean
+    @ConditionalOnMissingBean
+    FlywayMigrationStrategy pgMigrateFlywayMigrationStrategy(ObjectProvider<FlywayGuard> guard) {
+        return new GuardedMigrationStrategy(guard, null);
+    }
+
+    @Bean
+    static GuardingMigrationStrategyPostProcessor pgMigrateMigrationStrategyPostProcessor(
+            ObjectProvider<FlywayGuard> guard) {
+        return new GuardingMigrationStrategyPostProcessor(guard);
+    }
+}

@@ -1,0 +1,114 @@
+package io.pgmigrate.autoconfigure;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Locale;
+
+import io.pgmigrate.core.Blocker;
+import io.pgmigrate.core.BlockerReport;
+import io.pgmigrate.flyway.MigrationRun;
+
+import org.springframework.boot.actuate.endpoint.OperationResponseBody;
+import org.springframework.boot.actuate.endpoint.annotation.Endpoint;
+import org.springframework.boot.actuate.endpoint.annotation.ReadOperation;
+
+/**
+ * The {@code pgmigrate} actuator endpoint: the most recent guarded migration runs, each with its start, end,
+ * outcome, the migrations it applied, the PostgreSQL backends that ran them, and every session that blocked them
+ * with what was done about it. Query texts are cut to a maximum length.
+ */
+@Endpoint(id = "pgmigrate")
+public class PgMigrateEndpoint {
+
+    private final MigrationHistory history;
+
+    private final int maxTextLength;
+
+    /**
+     * An endpoint over the given history.
+     * @param history the recent runs
+     * @param maxTextLength longest query or failure text shown, in characters
+     */
+    public PgMigrateEndpoint(MigrationHistory history, int maxTextLength) {
+        this.history = history;
+        this.maxTextLength = maxTextLength;
+    }
+
+    /** The recent runs, newest first. */
+    @ReadOperation
+    public RunsDescriptor runs() {
+        return new RunsDescriptor(this.history.runs().stream().map(this::describe).toList());
+    }
+
+    private RunDescriptor describe(MigrationHistory.Entry entry) {
+        MigrationRun run = entry.run();
+        return new RunDescriptor(run.started(), run.finished(), run.success() ? "success" : "failure",
+                run.migrationsApplied(), entry.migrations(), run.backendPids(),
+                run.blockers().stream().map(this::describe).toList(), cut(run.failure()));
+    }
+
+    private BlockerDescriptor describe(BlockerReport report) {
+        Blocker blocker = report.blocker();
+        return new BlockerDescriptor(blocker.pid(), blocker.preparedTransaction(), report.blockedWork(),
+                report.outcome().name().toLowerCase(Locale.ROOT), report.detail(), blocker.user(), blocker.database(),
+                blocker.applicationName(), blocker.clientAddress(), blocker.state(), blocker.age(),
+                blocker.transactionStart(), blocker.lockModes(), blocker.lockGranted(), blocker.lockedObject(),
+                cut(blocker.query()));
+    }
+
+    private String cut(String text) {
+        if (text == null || text.length() <= this.maxTextLength) {
+            return text;
+        }
+        return text.substring(0, this.maxTextLength) + "...";
+    }
+
+    /**
+     * The endpoint's answer.
+     * @param runs the recent runs, newest first
+     */
+    public record RunsDescriptor(List<RunDescriptor> runs) implements OperationResponseBody {
+    }
+
+    /**
+     * One guarded run of {@code flyway.migrate()}.
+     * @param started when it started
+     * @param finished when it ended
+     * @param outcome {@code success} or {@code failure}
+     * @param migrationsApplied how many migrations it applied
+     * @param migrations the migrations it started, in order
+     * @param backendPids the PostgreSQL backends that ran the migrations
+     * @param blockers every session that blocked a migration, with what was done about it
+     * @param failure why the run failed, {@code null} on success
+     */
+    public record RunDescriptor(Instant started, Instant finished, String outcome, int migrationsApplied,
+            List<String> migrations, List<Integer> backendPids, List<BlockerDescriptor> blockers, String failure) {
+    }
+
+    /**
+     * A session that blocked a migration.
+     * @param pid its backend pid, {@code 0} for a prepared transaction
+     * @param preparedTransaction the prepared transaction's gid, {@code null} for a session
+     * @param blocked the migration it blocked
+     * @param action what was done: {@code terminated}, {@code canceled}, {@code shown}, {@code ignored},
+     *        {@code custom}, or why nothing was ({@code too_young}, {@code excluded}, {@code protected},
+     *        {@code not_permitted}, {@code unendable}, {@code gone})
+     * @param detail one sentence about the action, empty when the action says it all
+     * @param user its role
+     * @param database its database
+     * @param applicationName its application_name
+     * @param clientAddress its client address, {@code null} for a Unix socket
+     * @param state its state, for example {@code idle in transaction}
+     * @param age how long it had held its locks
+     * @param transactionStart when its transaction began
+     * @param lockModes the lock modes it held or requested on the object the migration waited for
+     * @param lockGranted whether it held the lock, rather than queue for it ahead of the migration
+     * @param lockedObject what the migration waited for, for example {@code public.orders}
+     * @param query its current or last query, cut to the maximum length
+     */
+    public record BlockerDescriptor(int pid, String preparedTransaction, String blocked, String action, String detail,
+            String user, String database, String applicationName, String clientAddress, String state, Duration age,
+            Instant transactionStart, String lockModes, boolean lockGranted, String lockedObject, String query) {
+    }
+}

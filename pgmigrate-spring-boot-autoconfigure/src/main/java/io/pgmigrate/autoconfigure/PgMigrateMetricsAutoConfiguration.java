@@ -1,0 +1,30 @@
+package io.pgmigrate.autoconfigure;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.pgmigrate.flyway.FlywayGuard;
+
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.context.annotation.Bean;
+
+/**
+ * Auto-configuration of the guard's Micrometer meters ({@link PgMigrateMetrics}), when Micrometer is on the
+ * classpath and the application has a {@link MeterRegistry}.
+ */
+@AutoConfiguration(after = PgMigrateAutoConfiguration.class,
+        afterName = { "org.springframework.boot.micrometer.metrics.autoconfigure.MetricsAutoConfiguration",
+                "org.springframework.boot.micrometer.metrics.autoconfigure.CompositeMeterRegistryAutoConfiguration",
+                "org.springframework.boot.micrometer.metrics.autoconfigure.export.simple.SimpleMetricsExportAutoConfiguration" })
+@ConditionalOnClass(MeterRegistry.class)
+@ConditionalOnBean({ FlywayGuard.class, MeterRegistry.class })
+public final class PgMigrateMetricsAutoConfiguration {
+
+    @Bean
+    @ConditionalOnMissingBean
+    PgMigrateMetrics pgMigrateMetrics(ObjectProvider<MeterRegistry> registry) {
+        return new PgMigrateMetrics(registry);
+    }
+}

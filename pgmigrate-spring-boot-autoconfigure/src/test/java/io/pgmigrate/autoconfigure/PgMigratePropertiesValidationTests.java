@@ -1,0 +1,198 @@
+package io.pgmigrate.autoconfigure;
+
+import java.time.Duration;
+import java.util.Set;
+
+import io.pgmigrate.core.WatchSettings;
+import io.pgmigrate.flyway.GuardSettings;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import org.springframework.boot.SpringApplication;
+import org.springframework.boot.WebApplicationType;
+import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.autoconfigure.ImportAutoConfiguration;
+import org.springframework.boot.context.properties.bind.BindException;
+import org.springframework.boot.context.properties.source.InvalidConfigurationPropertyValueException;
+import org.springframework.boot.flyway.autoconfigure.FlywayAutoConfiguration;
+import org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration;
+import org.springframework.boot.test.context.assertj.AssertableApplicationContext;
+import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
+import org.springframework.context.annotation.Configuration;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatException;
+
+/**
+ * Every {@code pgmigrate.*} value is bound as documented, and every invalid one stops the start-up with a message
+ * naming the property, the value and what it accepts.
+ */
+@ExtendWith(OutputCaptureExtension.class)
+class PgMigratePropertiesValidationTests {
+
+    private final ApplicationContextRunner runner = new ApplicationContextRunner()
+        .withConfiguration(AutoConfigurations.of(DataSourceAutoConfiguration.class, FlywayAutoConfiguration.class,
+                PgMigrateAutoConfiguration.class))
+        .withPropertyValues("spring.datasource.generate-unique-name=true",
+                "spring.flyway.locations=classpath:db/none");
+
+    @Test
+    void defaults() {
+        this.runner.run((context) -> assertThat(context.getBean(GuardSettings.class)).isEqualTo(new GuardSettings(
+                new WatchSettings(WatchSettings.DEFAULT_POLL_INTERVAL, Duration.ZERO, Set.of(), Set.of(),
+                        WatchSettings.DEFAULT_MAX_QUERY_LENGTH),
+                null, 0, Duration.ofSeconds(1))));
+    }
+
+    @Test
+    void everyValidValueIsBound() {
+        this.runner
+            .withPropertyValues("pgmigrate.blocking-action=show", "pgmigrate.min-duration=2s",
+                    "pgmigrate.poll-interval=200ms", "pgmigrate.lock-timeout=3s", "pgmigrate.lock-retries=4",
+                    "pgmigrate.lock-retry-delay=500ms", "pgmigrate.exclude-application-names=pg_dump,backup",
+                    "pgmigrate.exclude-users=replicator", "pgmigrate.max-query-length=80")
+            .run((context) -> {
+                assertThat(context.getBean(PgMigrateProperties.class).getBlockingAction())
+                    .isEqualTo(io.pgmigrate.core.StandardBlockingAction.SHOW);
+                assertThat(context.getBean(GuardSettings.class)).isEqualTo(new GuardSettings(
+                        new WatchSettings(Duration.ofMillis(200), Duration.ofSeconds(2), Set.of("pg_dump", "backup"),
+                                Set.of("replicator"), 80),
+                        Duration.ofSeconds(3), 4, Duration.ofMillis(500)));
+            });
+    }
+
+    @Test
+    void unknownBlockingAction() {
+        this.runner.withPropertyValues("pgmigrate.blocking-action=kill").run((context) -> {
+            assertThat(context).hasFailed();
+            assertThat(cause(context.getStartupFailure(), BindException.class))
+                .hasMessageContaining("Failed to bind properties under 'pgmigrate.blocking-action'")
+                .rootCause()
+                .hasMessageContaining("kill");
+        });
+    }
+
+    @Test
+    void unknownBlockingActionListsTheAcceptedValuesOnTheConsole(CapturedOutput output) {
+        assertThatException().isThrownBy(() -> application("--pgmigrate.blocking-action=kill"));
+        assertThat(output).contains("APPLICATION FAILED TO START")
+            .contains("pgmigrate.blocking-action")
+            .contains("The following values are valid:")
+            .contains("TERMINATE", "CANCEL", "SHOW", "NONE");
+    }
+
+    @Test
+    void negativeMinDuration() {
+        rejected("pgmigrate.min-duration=-1s", "pgmigrate.min-duration", "zero or a positive duration");
+    }
+
+    @Test
+    void zeroPollInterval() {
+        rejected("pgmigrate.poll-interval=0", "pgmigrate.poll-interval", "positive duration of at most 1h");
+    }
+
+    @Test
+    void negativePollInterval() {
+        rejected("pgmigrate.poll-interval=-50ms", "pgmigrate.poll-interval", "positive duration of at most 1h");
+    }
+
+    @Test
+    void pollIntervalAboveOneHour() {
+        rejected("pgmigrate.poll-interval=2h", "pgmigrate.poll-interval", "positive duration of at most 1h");
+    }
+
+    @Test
+    void negativeLockTimeout() {
+        rejected("pgmigrate.lock-timeout=-1s", "pgmigrate.lock-timeout", "between 1ms and");
+    }
+
+    @Test
+    void zeroLockTimeout() {
+        rejected("pgmigrate.lock-timeout=0s", "pgmigrate.lock-timeout", "leave it unset");
+    }
+
+    @Test
+    void lockTimeoutBeyondWhatPostgresKeeps() {
+        rejected("pgmigrate.lock-timeout=30d", "pgmigrate.lock-timeout", "between 1ms and");
+    }
+
+    @Test
+    void negativeLockRetries() {
+        rejected("pgmigrate.lock-retries=-1", "pgmigrate.lock-retries", "0 (no retry) or a positive number");
+    }
+
+    @Test
+    void lockRetriesWithoutLockTimeout() {
+        rejected("pgmigrate.lock-retries=2", "pgmigrate.lock-retries", "retries need pgmigrate.lock-timeout");
+    }
+
+    @Test
+    void negativeLockRetryDelay() {
+        rejected("pgmigrate.lock-retry-delay=-1s", "pgmigrate.lock-retry-delay", "zero or a positive duration");
+    }
+
+    @Test
+    void zeroMaxQueryLength() {
+        rejected("pgmigrate.max-query-length=0", "pgmigrate.max-query-length", "at least 1");
+    }
+
+    @Test
+    void blankExcludedApplicationName() {
+        rejected("pgmigrate.exclude-application-names[0]= ", "pgmigrate.exclude-application-names[0]", "not blank");
+    }
+
+    @Test
+    void blankExcludedUser() {
+        rejected("pgmigrate.exclude-users[0]= ", "pgmigrate.exclude-users[0]", "not blank");
+    }
+
+    @Test
+    void invalidValueShowsDescriptionAndActionOnTheConsole(CapturedOutput output) {
+        assertThatException().isThrownBy(() -> application("--pgmigrate.lock-retries=-3"));
+        assertThat(output).contains("APPLICATION FAILED TO START")
+            .contains("Invalid value '-3' for configuration property 'pgmigrate.lock-retries'")
+            .contains("it must be 0 (no retry) or a positive number of retries")
+            .contains("Action:");
+    }
+
+    private void rejected(String property, String name, String accepted) {
+        this.runner.withPropertyValues(property).run((context) -> {
+            InvalidConfigurationPropertyValueException invalid = invalid(context);
+            assertThat(invalid.getName()).isEqualTo(name);
+            assertThat(invalid.getMessage()).contains("Property " + name + " with value").contains(accepted);
+        });
+    }
+
+    private static InvalidConfigurationPropertyValueException invalid(AssertableApplicationContext context) {
+        assertThat(context).hasFailed();
+        return cause(context.getStartupFailure(), InvalidConfigurationPropertyValueException.class);
+    }
+
+    private static <T extends Throwable> T cause(Throwable failure, Class<T> type) {
+        Throwable current = failure;
+        while (current != null && !type.isInstance(current)) {
+            current = current.getCause();
+        }
+        assertThat(current).as("a %s in %s", type.getSimpleName(), failure).isNotNull();
+        return type.cast(current);
+    }
+
+    private static void application(String... args) {
+        SpringApplication application = new SpringApplication(MinimalApplication.class);
+        application.setWebApplicationType(WebApplicationType.NONE);
+        String[] all = new String[args.length + 2];
+        all[0] = "--spring.datasource.generate-unique-name=true";
+        all[1] = "--spring.flyway.locations=classpath:db/none";
+        System.arraycopy(args, 0, all, 2, args.length);
+        application.run(all).close();
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    @ImportAutoConfiguration({ DataSourceAutoConfiguration.class, FlywayAutoConfiguration.class,
+            PgMigrateAutoConfiguration.class })
+    static class MinimalApplication {
+
+    }
+}
