@@ -51,7 +51,7 @@ public class LockTimeoutFailureAnalyzer extends AbstractFailureAnalyzer<LockTime
         else {
             description.append(String.format(Locale.ROOT, "%nSessions that blocked it:%n"));
             for (Blocker blocker : blockers) {
-                description.append(String.format(Locale.ROOT, "%n    - %s%n", describe(blocker)));
+                description.append(String.format(Locale.ROOT, "    - %s%n", describe(blocker)));
             }
         }
         return description.toString();
@@ -103,8 +103,12 @@ public class LockTimeoutFailureAnalyzer extends AbstractFailureAnalyzer<LockTime
         append(text, "client", blocker.clientAddress());
         append(text, "state", blocker.state());
         append(text, "holding locks for", (blocker.age() != null) ? duration(blocker.age()) : null);
-        append(text, blocker.lockGranted() ? "holds" : "waits for", blocker.lockModes());
-        append(text, "on", blocker.lockedObject());
+        if (blocker.lockModes() != null && !blocker.lockModes().isEmpty()) {
+            text.append(blocker.lockGranted() ? ", holds " : ", queues ahead of it for ").append(blocker.lockModes());
+            if (blocker.lockedObject() != null) {
+                text.append(" on ").append(blocker.lockedObject());
+            }
+        }
         append(text, "query", query(blocker.query()));
         return text.toString();
     }

@@ -1,0 +1,262 @@
+package io.pgmigrate.autoconfigure;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.pgmigrate.core.Blocker;
+import io.pgmigrate.core.BlockingAction;
+import io.pgmigrate.flyway.LockTimeoutExhaustedException;
+import io.pgmigrate.testsupport.PostgresTest;
+import io.pgmigrate.testsupport.TestDatabase;
+import io.pgmigrate.testsupport.TestSession;
+import org.flywaydb.core.Flyway;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import org.springframework.boot.SpringApplication;
+import org.springframework.boot.SpringBootConfiguration;
+import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
+import org.springframework.boot.diagnostics.FailureAnalysis;
+import org.springframework.boot.flyway.autoconfigure.FlywayMigrationStrategy;
+import org.springframework.boot.json.JsonParserFactory;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
+import org.springframework.context.ConfigurableApplicationContext;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.mock.env.MockEnvironment;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Whole applications (web server, actuator, Micrometer, Flyway, pgmigrate's starter dependencies) starting
+ * against a real PostgreSQL while a session sits idle in a transaction on the table the migration alters. Each
+ * test migrates a schema of its own: V1 (the table) is applied beforehand by plain Flyway, then the blocker takes
+ * its lock, then the application starts and its Flyway has to apply V2 ({@code ALTER TABLE}), which waits for
+ * the blocker.
+ */
+@PostgresTest
+@ExtendWith(OutputCaptureExtension.class)
+class GuardedStartupTests {
+
+    private static final Duration DEADLINE = Duration.ofSeconds(60);
+
+    private static final String MIGRATION = "2 (add email)";
+
+    @Test
+    void terminatesTheBlockerAndStarts(TestDatabase database) throws Exception {
+        TestSession blocker = blockerOn(database, "terminate_default");
+        try (ConfigurableApplicationContext application = start(database, "terminate_default", List.of())) {
+            await().atMost(DEADLINE).until(() -> !blocker.isAlive());
+            assertThat(columnExists(database, "terminate_default")).isTrue();
+            MeterRegistry registry = application.getBean(MeterRegistry.class);
+            assertThat(registry.get(PgMigrateMetrics.BLOCKERS).tag("action", "terminated").counter().count())
+                .isEqualTo(1.0);
+            assertThat(registry.get(PgMigrateMetrics.BLOCKERS).tag("action", "shown").counter().count()).isZero();
+            assertThat(registry.get(PgMigrateMetrics.MIGRATION_BLOCKED).timer().count()).isGreaterThanOrEqualTo(1);
+
+            Map<String, Object> endpoint = get(application, "/actuator/pgmigrate");
+            List<Map<String, Object>> runs = list(endpoint.get("runs"));
+            assertThat(runs).hasSize(1);
+            Map<String, Object> run = runs.get(0);
+            assertThat(run).containsEntry("outcome", "success");
+            assertThat(((Number) run.get("migrationsApplied")).intValue()).isEqualTo(1);
+            assertThat(list(run.get("backendPids"))).isNotEmpty();
+            List<Map<String, Object>> blockers = list(run.get("blockers"));
+            assertThat(blockers).anySatisfy((seen) -> {
+                assertThat(((Number) seen.get("pid")).intValue()).isEqualTo(blocker.pid());
+                assertThat(seen).containsEntry("action", "terminated")
+                    .containsEntry("applicationName", "reporting")
+                    .containsEntry("state", "idle in transaction");
+                assertThat(seen.get("blocked").toString()).contains(MIGRATION);
+                assertThat(seen.get("query").toString()).contains("FROM terminate_default.accounts");
+            });
+
+            Map<String, Object> metric = get(application, "/actuator/metrics/" + PgMigrateMetrics.BLOCKERS
+                    + "?tag=action:terminated");
+            List<Map<String, Object>> measurements = list(metric.get("measurements"));
+            assertThat(measurements).anySatisfy(
+                    (measurement) -> assertThat(((Number) measurement.get("value")).doubleValue()).isEqualTo(1.0));
+        }
+    }
+
+    @Test
+    void failsWithAnAnalysisNamingTheBlockerWhenItIsOnlyShown(TestDatabase database, CapturedOutput output)
+            throws Exception {
+        TestSession blocker = blockerOn(database, "show_fails");
+        Throwable failure = catchThrowable(() -> start(database, "show_fails",
+                List.of("pgmigrate.blocking-action=show", "pgmigrate.lock-timeout=1s", "pgmigrate.lock-retries=1",
+                        "pgmigrate.lock-retry-delay=100ms")).close());
+
+        assertThat(failure).isNotNull();
+        assertThat(blocker.isAlive()).isTrue();
+        assertThat(columnExists(database, "show_fails")).isFalse();
+        LockTimeoutExhaustedException exhausted = cause(failure, LockTimeoutExhaustedException.class);
+        assertThat(exhausted.migration()).isEqualTo(MIGRATION);
+        assertThat(exhausted.attempts()).isEqualTo(2);
+
+        FailureAnalysis analysis = new LockTimeoutFailureAnalyzer(new MockEnvironment()
+            .withProperty("pgmigrate.blocking-action", "show")
+            .withProperty("pgmigrate.lock-retries", "1")).analyze(failure);
+        assertThat(analysis.getDescription()).contains("Migration " + MIGRATION)
+            .contains("lock timeout of 1s")
+            .contains("each of its 2 attempts")
+            .contains("pid " + blocker.pid())
+            .contains("application reporting")
+            .contains("state idle in transaction");
+        assertThat(analysis.getAction()).contains("pgmigrate.blocking-action is 'show'")
+            .contains("pg_terminate_backend(" + blocker.pid() + ")");
+
+        // registered in spring.factories: Spring Boot itself printed the analysis instead of a stack trace
+        assertThat(output).contains("APPLICATION FAILED TO START")
+            .contains("Migration " + MIGRATION + " could not get its locks")
+            .contains("pid " + blocker.pid());
+    }
+
+    @Test
+    void guardsTheUsersMigrationStrategy(TestDatabase database) throws Exception {
+        TestSession blocker = blockerOn(database, "user_strategy");
+        try (ConfigurableApplicationContext application = start(database, "user_strategy", List.of(),
+                UserStrategy.class)) {
+            await().atMost(DEADLINE).until(() -> !blocker.isAlive());
+            assertThat(columnExists(database, "user_strategy")).isTrue();
+            assertThat(application.getBean(UserStrategy.class).migrated).singleElement()
+                .isInstanceOf(GuardedFlyway.class);
+        }
+    }
+
+    @Test
+    void aBlockingActionBeanReplacesTheProperty(TestDatabase database) throws Exception {
+        TestSession blocker = blockerOn(database, "user_action");
+        try (ConfigurableApplicationContext application = start(database, "user_action",
+                List.of("pgmigrate.blocking-action=none"), UserAction.class)) {
+            await().atMost(DEADLINE).until(() -> !blocker.isAlive());
+            assertThat(columnExists(database, "user_action")).isTrue();
+            assertThat(application.getBean(UserAction.class).seen).contains(blocker.pid());
+        }
+    }
+
+    @Test
+    void guardsFlywaysOwnDataSource(TestDatabase database) throws Exception {
+        TestSession blocker = blockerOn(database, "flyway_url");
+        // the application's own DataSource is H2: only Flyway talks to PostgreSQL
+        try (ConfigurableApplicationContext application = start(database, "flyway_url",
+                List.of("spring.datasource.url=jdbc:h2:mem:flyway_url;DB_CLOSE_DELAY=-1", "spring.datasource.username=sa",
+                        "spring.datasource.password=", "spring.flyway.url=" + database.jdbcUrl(),
+                        "spring.flyway.user=" + database.user(), "spring.flyway.password=" + database.password()))) {
+            await().atMost(DEADLINE).until(() -> !blocker.isAlive());
+            assertThat(columnExists(database, "flyway_url")).isTrue();
+            MeterRegistry registry = application.getBean(MeterRegistry.class);
+            assertThat(registry.get(PgMigrateMetrics.BLOCKERS).tag("action", "terminated").counter().count())
+                .isEqualTo(1.0);
+        }
+    }
+
+    /** Applies V1 to the schema with plain Flyway, then opens a session idle in transaction on its table. */
+    private static TestSession blockerOn(TestDatabase database, String schema) throws SQLException {
+        Flyway.configure()
+            .dataSource(database.dataSource())
+            .schemas(schema)
+            .locations("classpath:db/app")
+            .target("1")
+            .load()
+            .migrate();
+        TestSession blocker = database.session("reporting").begin();
+        blocker.execute("SELECT count(*) FROM " + schema + ".accounts");
+        return blocker;
+    }
+
+    private static ConfigurableApplicationContext start(TestDatabase database, String schema, List<String> properties,
+            Class<?>... configurations) {
+        Map<String, Object> defaults = new LinkedHashMap<>();
+        defaults.put("spring.datasource.url", database.jdbcUrl());
+        defaults.put("spring.datasource.username", database.user());
+        defaults.put("spring.datasource.password", database.password());
+        defaults.put("spring.datasource.hikari.maximum-pool-size", "4");
+        defaults.put("spring.flyway.locations", "classpath:db/app");
+        defaults.put("spring.flyway.schemas", schema);
+        defaults.put("server.port", "0");
+        defaults.put("management.endpoints.web.exposure.include", "pgmigrate,metrics");
+        defaults.put("spring.main.banner-mode", "off");
+        List<Class<?>> sources = new ArrayList<>(List.of(TestApplication.class));
+        sources.addAll(List.of(configurations));
+        SpringApplication application = new SpringApplication(sources.toArray(Class<?>[]::new));
+        application.setDefaultProperties(defaults);
+        return application.run(properties.stream().map((property) -> "--" + property).toArray(String[]::new));
+    }
+
+    private static boolean columnExists(TestDatabase database, String schema) throws SQLException {
+        return Boolean.TRUE.equals(database.queryValue("SELECT EXISTS (SELECT 1 FROM information_schema.columns "
+                + "WHERE table_schema = ? AND table_name = 'accounts' AND column_name = 'email')", schema));
+    }
+
+    private static Map<String, Object> get(ConfigurableApplicationContext application, String path) throws Exception {
+        String port = application.getEnvironment().getProperty("local.server.port");
+        HttpResponse<String> response = HttpClient.newHttpClient()
+            .send(HttpRequest.newBuilder(URI.create("http://localhost:" + port + path))
+                .timeout(Duration.ofSeconds(30))
+                .build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(response.statusCode()).as("GET %s: %s", path, response.body()).isEqualTo(200);
+        return JsonParserFactory.getJsonParser().parseMap(response.body());
+    }
+
+    @SuppressWarnings("unchecked")
+    private static <T> List<T> list(Object value) {
+        return (List<T>) value;
+    }
+
+    private static <T extends Throwable> T cause(Throwable failure, Class<T> type) {
+        Throwable current = failure;
+        while (current != null && !type.isInstance(current)) {
+            current = current.getCause();
+        }
+        assertThat(current).as("a %s in %s", type.getSimpleName(), failure).isNotNull();
+        return type.cast(current);
+    }
+
+    @SpringBootConfiguration(proxyBeanMethods = false)
+    @EnableAutoConfiguration
+    static class TestApplication {
+
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    static class UserStrategy {
+
+        final List<Flyway> migrated = new CopyOnWriteArrayList<>();
+
+        @Bean
+        FlywayMigrationStrategy userMigrationStrategy() {
+            return (flyway) -> {
+                this.migrated.add(flyway);
+                flyway.migrate();
+            };
+        }
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    static class UserAction {
+
+        final List<Integer> seen = new CopyOnWriteArrayList<>();
+
+        @Bean
+        BlockingAction userBlockingAction() {
+            return (blockers, control) -> {
+                blockers.stream().map(Blocker::pid).forEach(this.seen::add);
+                control.terminate(blockers);
+            };
+        }
+    }
+}

@@ -1,0 +1,62 @@
+package io.pgmigrate.autoconfigure;
+
+import java.time.Duration;
+import java.util.List;
+
+import io.pgmigrate.flyway.LockTimeoutExhaustedException;
+import org.junit.jupiter.api.Test;
+
+import org.springframework.beans.factory.BeanCreationException;
+import org.springframework.boot.diagnostics.FailureAnalysis;
+import org.springframework.mock.env.MockEnvironment;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** What the console shows when the start-up failed because a migration never got its locks. */
+class LockTimeoutFailureAnalyzerTests {
+
+    private final LockTimeoutExhaustedException exhausted = new LockTimeoutExhaustedException("2 (add email)",
+            Duration.ofSeconds(2), 3, List.of(PgMigrateMetricsTests.blocker()), new RuntimeException("55P03"));
+
+    @Test
+    void describesTheMigrationTheTimeoutTheAttemptsAndEachBlocker() {
+        FailureAnalysis analysis = analyze(new MockEnvironment());
+        assertThat(analysis.getDescription())
+            .contains("Migration 2 (add email) could not get its locks: it hit the lock timeout of 2s on each of its 3 "
+                    + "attempts.")
+            .contains("pid 4242, user app, application reporting, client 10.0.0.7, state idle in transaction, "
+                    + "holding locks for 30s, holds AccessShareLock on public.accounts, query SELECT * FROM accounts");
+        assertThat(analysis.getCause()).isSameAs(this.exhausted);
+    }
+
+    @Test
+    void withTerminateItPointsAtPrivilegesAndExclusions() {
+        FailureAnalysis analysis = analyze(new MockEnvironment());
+        assertThat(analysis.getAction()).contains("pgmigrate.blocking-action is 'terminate'")
+            .contains("pg_signal_backend")
+            .contains("pgmigrate.exclude-users")
+            .contains("SELECT pg_terminate_backend(4242)");
+    }
+
+    @Test
+    void withShowItSuggestsTerminate() {
+        FailureAnalysis analysis = analyze(new MockEnvironment().withProperty("pgmigrate.blocking-action", "show")
+            .withProperty("pgmigrate.lock-retries", "2"));
+        assertThat(analysis.getAction()).contains("pgmigrate.blocking-action is 'show', so pgmigrate left the blockers "
+                + "alone. Set it to 'terminate'")
+            .contains("pgmigrate.lock-retries (now 2)");
+    }
+
+    @Test
+    void saysSoWhenNoBlockerWasSeen() {
+        FailureAnalysis analysis = new LockTimeoutFailureAnalyzer(new MockEnvironment())
+            .analyze(new LockTimeoutExhaustedException("2 (add email)", Duration.ofMillis(1500), 1, List.of(), null));
+        assertThat(analysis.getDescription()).contains("lock timeout of 1.500s on its only attempt")
+            .contains("No blocking session was seen");
+    }
+
+    private FailureAnalysis analyze(MockEnvironment environment) {
+        return new LockTimeoutFailureAnalyzer(environment)
+            .analyze(new BeanCreationException("flywayInitializer", "Invocation of init method failed", this.exhausted));
+    }
+}

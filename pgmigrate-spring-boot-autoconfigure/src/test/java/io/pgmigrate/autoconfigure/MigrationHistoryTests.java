@@ -1,0 +1,54 @@
+package io.pgmigrate.autoconfigure;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+
+import io.pgmigrate.core.BlockerOutcome;
+import io.pgmigrate.core.BlockerReport;
+import io.pgmigrate.flyway.MigrationRun;
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The history keeps the newest runs only, and the endpoint cuts long texts. */
+class MigrationHistoryTests {
+
+    @Test
+    void keepsTheNewestRunsFirstUpToItsCapacity() {
+        MigrationHistory history = new MigrationHistory(3);
+        for (int i = 1; i <= 5; i++) {
+            history.runStarted(Instant.now());
+            history.migrationStarted(100 + i, i + " (step)");
+            history.runFinished(run(i, "SELECT 1"));
+        }
+        assertThat(history.runs()).hasSize(3)
+            .extracting((entry) -> entry.run().migrationsApplied())
+            .containsExactly(5, 4, 3);
+        assertThat(history.runs().get(0).migrations()).containsExactly("5 (step)");
+    }
+
+    @Test
+    void endpointCutsQueryTexts() {
+        MigrationHistory history = new MigrationHistory();
+        history.runFinished(run(1, "SELECT " + "x".repeat(500)));
+        PgMigrateEndpoint.BlockerDescriptor blocker = new PgMigrateEndpoint(history, 20).runs()
+            .runs()
+            .get(0)
+            .blockers()
+            .get(0);
+        assertThat(blocker.query()).hasSize(23).endsWith("...");
+        assertThat(blocker.pid()).isEqualTo(4242);
+        assertThat(blocker.action()).isEqualTo("terminated");
+    }
+
+    private static MigrationRun run(int applied, String query) {
+        var template = PgMigrateMetricsTests.blocker();
+        var blocker = new io.pgmigrate.core.Blocker(template.pid(), template.blockedPid(), template.user(),
+                template.database(), template.applicationName(), template.clientAddress(), template.state(), query,
+                template.backendStart(), template.transactionStart(), template.age(), template.waitEvent(),
+                template.lockModes(), template.lockGranted(), template.lockedObject(), template.blockedFor(), null);
+        return new MigrationRun(Instant.now().minus(Duration.ofSeconds(1)), Instant.now(), true, applied, List.of(7),
+                List.of(new BlockerReport(blocker, "migration 2 (add email)", BlockerOutcome.TERMINATED, "")), null);
+    }
+}
