@@ -1,0 +1,60 @@
+package io.pgmigrate.flyway;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Locale;
+
+import io.pgmigrate.core.Blocker;
+
+/** Blockers as exception-message lines: the fields an operator needs to find and judge the session. */
+final class BlockerText {
+
+    private BlockerText() {
+    }
+
+    /** One line per blocker, each starting on a new line; a sentence when there were none. */
+    static String list(List<Blocker> blockers) {
+        if (blockers.isEmpty()) {
+            return "\nNo blocking session was seen by the watcher (it may have ended, or the wait was shorter "
+                    + "than the poll interval).";
+        }
+        StringBuilder text = new StringBuilder("\nBlocking sessions seen while it waited:");
+        for (Blocker blocker : blockers) {
+            text.append("\n  ").append(line(blocker));
+        }
+        return text.toString();
+    }
+
+    static String line(Blocker blocker) {
+        StringBuilder line = new StringBuilder();
+        if (blocker.isPreparedTransaction()) {
+            line.append("prepared_transaction=").append(quote(blocker.preparedTransaction()));
+        }
+        else {
+            line.append("pid=").append(blocker.pid());
+        }
+        line.append(" user=").append(quote(blocker.user()));
+        line.append(" application=").append(quote(blocker.applicationName()));
+        line.append(" state=").append(quote(blocker.state()));
+        line.append(" transaction_age=").append(seconds(blocker.age()));
+        line.append(" query=").append(quote(blocker.query() == null ? null
+                : blocker.query().replaceAll("\\s+", " ").trim()));
+        return line.toString();
+    }
+
+    static String lockTimeout(Duration lockTimeout) {
+        return lockTimeout == null ? "server-default" : lockTimeout.toMillis() + "ms";
+    }
+
+    private static String seconds(Duration duration) {
+        return duration == null ? "unknown" : String.format(Locale.ROOT, "%.3fs", duration.toNanos() / 1e9);
+    }
+
+    private static String quote(String value) {
+        if (value == null) {
+            return "unknown";
+        }
+        boolean quote = value.isEmpty() || value.chars().anyMatch((c) -> c == ' ' || c == '"' || c == '=');
+        return quote ? '"' + value.replace("\"", "\\\"") + '"' : value;
+    }
+}

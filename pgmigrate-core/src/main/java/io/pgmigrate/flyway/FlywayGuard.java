@@ -1,0 +1,217 @@
+package io.pgmigrate.flyway;
+
+import java.sql.SQLException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+import javax.sql.DataSource;
+
+import io.pgmigrate.core.Blocker;
+import io.pgmigrate.core.BlockingAction;
+import io.pgmigrate.core.StandardBlockingAction;
+import io.pgmigrate.core.Watcher;
+import org.flywaydb.core.Flyway;
+import org.flywaydb.core.api.FlywayException;
+import org.flywaydb.core.api.callback.Callback;
+import org.flywaydb.core.api.configuration.ClassicConfiguration;
+import org.flywaydb.core.api.configuration.Configuration;
+import org.flywaydb.core.api.configuration.FluentConfiguration;
+import org.flywaydb.core.api.output.MigrateResult;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs {@code Flyway.migrate()} under the guard. Usable without Spring:
+ * <pre>{@code
+ * Flyway flyway = Flyway.configure().dataSource(dataSource).load();
+ * new FlywayGuard(GuardSettings.defaults().withLockTimeout(Duration.ofSeconds(5)).withLockRetries(3))
+ *     .migrate(flyway);
+ * }</pre>
+ * Each call migrates with a copy of the Flyway's configuration in which
+ * <ul>
+ * <li>every connection Flyway opens is registered, so it is never acted on, and prepared:
+ * {@code application_name=pgmigrate-migration} and, when configured, {@code lock_timeout}; both are put back,
+ * with the autocommit mode, when Flyway closes it, so a pooled connection returns unchanged;</li>
+ * <li>a callback, added to those already configured, has the watcher watch each migration's backend while
+ * the migration runs;</li>
+ * <li>a {@link Watcher} of its own, on a connection of the same DataSource, deals with the sessions that
+ * block a migration through the {@link BlockingAction}; it is stopped before {@code migrate} returns or throws.</li>
+ * </ul>
+ * A transactional migration that fails on the lock timeout (SQLSTATE 55P03) was rolled back by PostgreSQL; it
+ * is tried again after a backoff, up to {@link GuardSettings#lockRetries()} times, then
+ * {@link LockTimeoutExhaustedException} is thrown. A migration outside a transaction is never retried
+ * ({@link NonTransactionalLockTimeoutException}). The result returned is that of the last attempt.
+ */
+public final class FlywayGuard {
+
+    /** The application_name of every connection Flyway opens under the guard. */
+    public static final String APPLICATION_NAME = "pgmigrate-migration";
+
+    /** PostgreSQL's lock_not_available: the lock timeout ran out. */
+    static final String LOCK_NOT_AVAILABLE = "55P03";
+
+    private static final Logger log = LoggerFactory.getLogger("io.pgmigrate");
+
+    private final GuardSettings settings;
+    private final BlockingAction action;
+    private final GuardListener listener;
+
+    /**
+     * A guard.
+     * @param settings watcher, lock timeout and retry settings
+     * @param action what to do with the sessions that block a migration
+     * @param listener receives the run's events and the watcher's
+     */
+    public FlywayGuard(GuardSettings settings, BlockingAction action, GuardListener listener) {
+        this.settings = Objects.requireNonNull(settings, "settings");
+        this.action = Objects.requireNonNull(action, "action");
+        this.listener = Objects.requireNonNull(listener, "listener");
+    }
+
+    /** A guard that terminates blockers and has no listener besides the log. */
+    public FlywayGuard(GuardSettings settings) {
+        this(settings, StandardBlockingAction.TERMINATE, new GuardListener() {
+        });
+    }
+
+    /**
+     * Migrates with the given Flyway's configuration under the guard. The Flyway itself is left as it is.
+     * @return the result of the last attempt
+     * @throws LockTimeoutExhaustedException when a transactional migration hit the lock timeout on every attempt
+     * @throws NonTransactionalLockTimeoutException when a migration outside a transaction hit the lock timeout
+     * @throws FlywayException when the migration fails otherwise, as Flyway reports it
+     */
+    public MigrateResult migrate(Flyway flyway) {
+        Configuration configuration = flyway.getConfiguration();
+        DataSource dataSource = configuration.getDataSource();
+        if (dataSource == null) {
+            throw new FlywayException("pgmigrate: Flyway has no DataSource to migrate; configure one "
+                    + "(Flyway.configure().dataSource(...)) before calling FlywayGuard.migrate");
+        }
+        Instant started = Instant.now();
+        GuardedRun run = new GuardedRun(listener,
+                (events) -> new Watcher(dataSource, settings.watch(), action, events));
+        run.notify((l) -> l.runStarted(started));
+        Watcher watcher = run.watcher().start();
+        String failure = null;
+        try {
+            return migrateWithRetries(configuration, dataSource, run);
+        }
+        catch (RuntimeException | Error ex) {
+            failure = String.valueOf(ex.getMessage());
+            throw ex;
+        }
+        finally {
+            watcher.close();
+            MigrationRun summary = new MigrationRun(started, Instant.now(), failure == null, run.applied(),
+                    run.migrationPids(), run.reports(), failure);
+            run.notify((l) -> l.runFinished(summary));
+        }
+    }
+
+    private MigrateResult migrateWithRetries(Configuration configuration, DataSource dataSource, GuardedRun run) {
+        Map<String, Blocker> blockersSeen = new LinkedHashMap<>();
+        String lastMigration = null;
+        for (int attempt = 1;; attempt++) {
+            run.attemptStarting();
+            try {
+                return guardedCopy(configuration, dataSource, run).migrate();
+            }
+            catch (FlywayException ex) {
+                GuardedRun.Migration failed = run.failed();
+                if (failed == null || !isLockTimeout(ex)) {
+                    throw ex;
+                }
+                if (!failed.name.equals(lastMigration)) {
+                    blockersSeen.clear();
+                    lastMigration = failed.name;
+                }
+                List<Blocker> blockers = failed.blockers();
+                blockers.forEach((blocker) -> blockersSeen.putIfAbsent(blocker.key(), blocker));
+                boolean retry = failed.inTransaction && attempt <= settings.lockRetries();
+                LockTimeoutEvent event = new LockTimeoutEvent(failed.name, settings.lockTimeout(), attempt, retry,
+                        blockers);
+                if (!failed.inTransaction) {
+                    run.notify((l) -> l.lockTimeout(event));
+                    throw new NonTransactionalLockTimeoutException(failed.name, settings.lockTimeout(), blockers,
+                            blockers.stream().anyMatch(run::ownConnection), ex);
+                }
+                if (!retry) {
+                    run.notify((l) -> l.lockTimeout(event));
+                    throw new LockTimeoutExhaustedException(failed.name, settings.lockTimeout(), attempt,
+                            List.copyOf(blockersSeen.values()), ex);
+                }
+                Duration delay = settings.retryDelay(attempt);
+                log.atWarn()
+                    .addKeyValue("migration", failed.name)
+                    .addKeyValue("lock_timeout", BlockerText.lockTimeout(settings.lockTimeout()))
+                    .addKeyValue("attempt", attempt)
+                    .addKeyValue("retry_in", delay.toMillis() + "ms")
+                    .addKeyValue("blockers", blockers.size())
+                    .log("pgmigrate: migration hit the lock timeout and was rolled back; retrying: migration=\"{}\" "
+                            + "lock_timeout={} attempt={} retry_in={}ms blockers={}", failed.name,
+                            BlockerText.lockTimeout(settings.lockTimeout()), attempt, delay.toMillis(),
+                            blockers.size());
+                run.notify((l) -> l.lockTimeout(event));
+                pause(delay, ex);
+            }
+        }
+    }
+
+    private Flyway guardedCopy(Configuration configuration, DataSource dataSource, GuardedRun run) {
+        Map<String, String> session = new LinkedHashMap<>();
+        session.put("application_name", APPLICATION_NAME);
+        if (settings.lockTimeout() != null) {
+            // a bare number is milliseconds for lock_timeout
+            session.put("lock_timeout", Long.toString(settings.lockTimeout().toMillis()));
+        }
+        Callback callback = new GuardCallback(run);
+        FluentConfiguration copy = Flyway.configure(configuration.getClassLoader())
+            .configuration(configuration)
+            .dataSource(new GuardedDataSource(dataSource, session, run));
+        copy.callbacks(append(copy.getCallbacks(), callback));
+        Flyway guarded = copy.load();
+        Callback[] loaded = guarded.getConfiguration().getCallbacks();
+        if (!Arrays.asList(loaded).contains(callback)) {
+            // Flyway's constructor replaces the callbacks when it finds Java callbacks in the package db.callback
+            if (!(guarded.getConfiguration() instanceof ClassicConfiguration classic)) {
+                throw new FlywayException("pgmigrate could not add its callback to Flyway's configuration");
+            }
+            classic.setCallbacks(append(loaded, callback));
+        }
+        return guarded;
+    }
+
+    private static Callback[] append(Callback[] callbacks, Callback callback) {
+        Callback[] all = Arrays.copyOf(callbacks, callbacks.length + 1);
+        all[callbacks.length] = callback;
+        return all;
+    }
+
+    private static boolean isLockTimeout(Throwable failure) {
+        Throwable current = failure;
+        for (int depth = 0; current != null && depth < 32; depth++) {
+            if (current instanceof SQLException sql) {
+                return LOCK_NOT_AVAILABLE.equals(sql.getSQLState());
+            }
+            current = current.getCause();
+        }
+        return false;
+    }
+
+    private static void pause(Duration delay, FlywayException failure) {
+        try {
+            Thread.sleep(delay.toMillis());
+        }
+        catch (InterruptedException ex) {
+            Thread.currentThread().interrupt();
+            failure.addSuppressed(ex);
+            throw failure;
+        }
+    }
+}

@@ -1,0 +1,75 @@
+package io.pgmigrate.flyway;
+
+import java.time.Duration;
+import java.util.Objects;
+
+import io.pgmigrate.core.WatchSettings;
+
+/**
+ * Settings of the guard around {@code Flyway.migrate()}.
+ *
+ * @param watch how the watcher polls and which blockers it leaves alone
+ * @param lockTimeout PostgreSQL {@code lock_timeout} for every statement Flyway runs; {@code null} leaves
+ *        PostgreSQL's own setting in place
+ * @param lockRetries how often a transactional migration that hit the lock timeout is tried again; zero or more
+ * @param lockRetryDelay the wait before the first retry; it doubles with each further retry, up to
+ *        {@link #MAX_RETRY_DELAY}; zero or positive
+ */
+public record GuardSettings(WatchSettings watch, Duration lockTimeout, int lockRetries, Duration lockRetryDelay) {
+
+    /** The longest wait between two attempts, however many retries came before. */
+    public static final Duration MAX_RETRY_DELAY = Duration.ofSeconds(30);
+
+    /** PostgreSQL keeps {@code lock_timeout} as an int of milliseconds. */
+    private static final Duration MAX_LOCK_TIMEOUT = Duration.ofMillis(Integer.MAX_VALUE);
+
+    /** Validates the settings; each error names the setting and what it accepts. */
+    public GuardSettings {
+        Objects.requireNonNull(watch, "watch must not be null");
+        Objects.requireNonNull(lockRetryDelay, "lock-retry-delay must not be null");
+        if (lockTimeout != null && (lockTimeout.toMillis() < 1 || lockTimeout.compareTo(MAX_LOCK_TIMEOUT) > 0)) {
+            throw new IllegalArgumentException("lock-timeout must be between 1ms and " + MAX_LOCK_TIMEOUT.toMillis()
+                    + "ms (PostgreSQL's limit), or unset to keep PostgreSQL's own lock_timeout, was " + lockTimeout);
+        }
+        if (lockRetries < 0) {
+            throw new IllegalArgumentException("lock-retries must be zero or more, was " + lockRetries);
+        }
+        if (lockRetryDelay.isNegative()) {
+            throw new IllegalArgumentException("lock-retry-delay must be zero or positive, was " + lockRetryDelay);
+        }
+    }
+
+    /** {@link WatchSettings#defaults()}, no lock timeout of its own, no retries, 1 s before a retry. */
+    public static GuardSettings defaults() {
+        return new GuardSettings(WatchSettings.defaults(), null, 0, Duration.ofSeconds(1));
+    }
+
+    /** A copy with other watch settings. */
+    public GuardSettings withWatch(WatchSettings settings) {
+        return new GuardSettings(settings, lockTimeout, lockRetries, lockRetryDelay);
+    }
+
+    /** A copy with another lock timeout; {@code null} keeps PostgreSQL's own. */
+    public GuardSettings withLockTimeout(Duration timeout) {
+        return new GuardSettings(watch, timeout, lockRetries, lockRetryDelay);
+    }
+
+    /** A copy with another number of lock-timeout retries. */
+    public GuardSettings withLockRetries(int retries) {
+        return new GuardSettings(watch, lockTimeout, retries, lockRetryDelay);
+    }
+
+    /** A copy with another delay before the first retry. */
+    public GuardSettings withLockRetryDelay(Duration delay) {
+        return new GuardSettings(watch, lockTimeout, lockRetries, delay);
+    }
+
+    /** The wait before the given retry (1 for the first): the retry delay doubled each time, capped. */
+    Duration retryDelay(int retry) {
+        Duration delay = lockRetryDelay;
+        for (int i = 1; i < retry && delay.compareTo(MAX_RETRY_DELAY) < 0; i++) {
+            delay = delay.multipliedBy(2);
+        }
+        return delay.compareTo(MAX_RETRY_DELAY) > 0 ? MAX_RETRY_DELAY : delay;
+    }
+}
