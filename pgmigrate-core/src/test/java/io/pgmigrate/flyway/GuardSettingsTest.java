@@ -1,0 +1,55 @@
+package io.pgmigrate.flyway;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
+
+import java.time.Duration;
+
+import io.pgmigrate.core.WatchSettings;
+import org.junit.jupiter.api.Test;
+
+class GuardSettingsTest {
+
+    @Test
+    void defaults() {
+        GuardSettings defaults = GuardSettings.defaults();
+        assertThat(defaults.watch()).isEqualTo(WatchSettings.defaults());
+        assertThat(defaults.lockTimeout()).isNull();
+        assertThat(defaults.lockRetries()).isZero();
+        assertThat(defaults.lockRetryDelay()).isEqualTo(Duration.ofSeconds(1));
+    }
+
+    @Test
+    void lockTimeoutMustBeAtLeastOneMillisecond() {
+        assertThatIllegalArgumentException().isThrownBy(() -> GuardSettings.defaults().withLockTimeout(Duration.ZERO))
+            .withMessageStartingWith("lock-timeout must be between 1ms and 2147483647ms");
+        assertThatIllegalArgumentException()
+            .isThrownBy(() -> GuardSettings.defaults().withLockTimeout(Duration.ofDays(30)))
+            .withMessageContaining("lock-timeout");
+        assertThat(GuardSettings.defaults().withLockTimeout(null).lockTimeout()).isNull();
+    }
+
+    @Test
+    void lockRetriesMustNotBeNegative() {
+        assertThatIllegalArgumentException().isThrownBy(() -> GuardSettings.defaults().withLockRetries(-1))
+            .withMessage("lock-retries must be zero or more, was -1");
+    }
+
+    @Test
+    void lockRetryDelayMustNotBeNegative() {
+        assertThatIllegalArgumentException()
+            .isThrownBy(() -> GuardSettings.defaults().withLockRetryDelay(Duration.ofMillis(-1)))
+            .withMessage("lock-retry-delay must be zero or positive, was PT-0.001S");
+    }
+
+    @Test
+    void theRetryDelayDoublesUpToThirtySeconds() {
+        GuardSettings settings = GuardSettings.defaults().withLockRetryDelay(Duration.ofSeconds(5));
+        assertThat(settings.retryDelay(1)).isEqualTo(Duration.ofSeconds(5));
+        assertThat(settings.retryDelay(2)).isEqualTo(Duration.ofSeconds(10));
+        assertThat(settings.retryDelay(3)).isEqualTo(Duration.ofSeconds(20));
+        assertThat(settings.retryDelay(4)).isEqualTo(Duration.ofSeconds(30));
+        assertThat(settings.retryDelay(1000)).isEqualTo(Duration.ofSeconds(30));
+        assertThat(GuardSettings.defaults().withLockRetryDelay(Duration.ZERO).retryDelay(5)).isZero();
+    }
+}
