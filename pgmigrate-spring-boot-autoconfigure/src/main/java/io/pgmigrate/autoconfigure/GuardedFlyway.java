@@ -2,7 +2,6 @@ package io.pgmigrate.autoconfigure;
 
 import io.pgmigrate.flyway.FlywayGuard;
 import org.flywaydb.core.Flyway;
-import org.flywaydb.core.FlywayTelemetryManager;
 import org.flywaydb.core.api.FlywayException;
 import org.flywaydb.core.api.MigrationInfoService;
 import org.flywaydb.core.api.configuration.Configuration;
@@ -78,10 +77,5 @@ final class GuardedFlyway extends Flyway {
     @Override
     public OperationResult undo() throws FlywayException {
         return this.target.undo();
-    }
-
-    @Override
-    public void setFlywayTelemetryManager(FlywayTelemetryManager telemetryManager) {
-        this.target.setFlywayTelemetryManager(telemetryManager);
     }
 }

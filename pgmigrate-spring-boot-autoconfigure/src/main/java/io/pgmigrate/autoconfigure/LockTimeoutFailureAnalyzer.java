@@ -90,7 +90,7 @@ public class LockTimeoutFailureAnalyzer extends AbstractFailureAnalyzer<LockTime
         return action.toString();
     }
 
-    private static String describe(Blocker blocker) {
+    static String describe(Blocker blocker) {
         StringBuilder text = new StringBuilder();
         if (blocker.isPreparedTransaction()) {
             text.append("prepared transaction '").append(blocker.preparedTransaction()).append('\'');
@@ -127,7 +127,7 @@ public class LockTimeoutFailureAnalyzer extends AbstractFailureAnalyzer<LockTime
         return (line.length() <= MAX_QUERY_LENGTH) ? line : line.substring(0, MAX_QUERY_LENGTH) + "...";
     }
 
-    private static String duration(Duration duration) {
+    static String duration(Duration duration) {
         if (duration == null) {
             return "unset";
         }

@@ -59,4 +59,30 @@ class LockTimeoutFailureAnalyzerTests {
         return new LockTimeoutFailureAnalyzer(environment)
             .analyze(new BeanCreationException("flywayInitializer", "Invocation of init method failed", this.exhausted));
     }
+
+    @Test
+    void explainsANonTransactionalMigrationThatHitTheTimeout() {
+        FailureAnalysis analysis = new NonTransactionalLockTimeoutFailureAnalyzer()
+            .analyze(new BeanCreationException("flywayInitializer", "Invocation of init method failed",
+                    new io.pgmigrate.flyway.NonTransactionalLockTimeoutException("3 (index accounts)",
+                            Duration.ofSeconds(2), List.of(PgMigrateMetricsTests.blocker()), false, null)));
+        assertThat(analysis.getDescription()).contains("Migration 3 (index accounts) does not run in a transaction")
+            .contains("lock timeout of 2s")
+            .contains("pid 4242");
+        assertThat(analysis.getAction()).contains("repair").contains("spring.flyway.postgresql.transactional-lock");
+    }
+
+    @Test
+    void everyAnalyzerIsRegistered() throws java.io.IOException {
+        java.util.List<String> registered = new java.util.ArrayList<>();
+        for (java.net.URL url : java.util.Collections.list(getClass().getClassLoader()
+            .getResources("META-INF/spring.factories"))) {
+            String names = org.springframework.core.io.support.PropertiesLoaderUtils
+                .loadProperties(new org.springframework.core.io.UrlResource(url))
+                .getProperty("org.springframework.boot.diagnostics.FailureAnalyzer", "");
+            registered.addAll(java.util.Arrays.asList(names.split("\\s*,\\s*")));
+        }
+        assertThat(registered).contains(LockTimeoutFailureAnalyzer.class.getName(),
+                NonTransactionalLockTimeoutFailureAnalyzer.class.getName());
+    }
 }
