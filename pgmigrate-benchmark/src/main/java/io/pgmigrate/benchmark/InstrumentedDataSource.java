@@ -1,0 +1,179 @@
+package io.pgmigrate.benchmark;
+
+import java.io.PrintWriter;
+import java.lang.reflect.InvocationHandler;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
+import java.lang.reflect.Proxy;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.SQLFeatureNotSupportedException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.logging.Logger;
+
+import javax.sql.DataSource;
+
+/**
+ * A DataSource that times every statement sent through its connections, from the call that executes it to
+ * the close of its result (all rows fetched). The watcher gets one, so its polls can be timed from outside
+ * the engine without touching it.
+ */
+final class InstrumentedDataSource implements DataSource {
+
+    /** What a statement does, told apart by the SQL text. */
+    enum Kind {
+        /** The watcher's poll query (BlockerQuery). */
+        FIND,
+        /** The watcher's terminate statement (BlockerRules). */
+        TERMINATE,
+        /** Anything else: session settings, arrays, validation. */
+        OTHER;
+
+        static Kind of(String sql) {
+            if (sql.contains("pg_blocking_pids(w.pid)")) {
+                return FIND;
+            }
+            if (sql.contains("pg_terminate_backend")) {
+                return TERMINATE;
+            }
+            return OTHER;
+        }
+    }
+
+    /**
+     * One executed statement.
+     * @param kind what it was
+     * @param startNanos {@link System#nanoTime()} when it was sent
+     * @param durationNanos until its result was closed
+     */
+    record Sample(Kind kind, long startNanos, long durationNanos) {
+    }
+
+    private final DataSource target;
+    private final List<Sample> samples = new ArrayList<>();
+
+    InstrumentedDataSource(DataSource target) {
+        this.target = target;
+    }
+
+    /** Samples recorded since the last {@link #clear()}. */
+    synchronized List<Sample> samples() {
+        return List.copyOf(samples);
+    }
+
+    /** Forgets the samples recorded so far. */
+    synchronized void clear() {
+        samples.clear();
+    }
+
+    private synchronized void record(Kind kind, long start) {
+        samples.add(new Sample(kind, start, System.nanoTime() - start));
+    }
+
+    @Override
+    public Connection getConnection() throws SQLException {
+        return wrap(target.getConnection());
+    }
+
+    @Override
+    public Connection getConnection(String username, String password) throws SQLException {
+        return wrap(target.getConnection(username, password));
+    }
+
+    private Connection wrap(Connection connection) {
+        return proxy(Connection.class, connection, (method, args) -> {
+            Object result = invoke(method, connection, args);
+            if (result instanceof PreparedStatement statement && args != null && args[0] instanceof String sql) {
+                return wrap(statement, Kind.of(sql));
+            }
+            return result;
+        });
+    }
+
+    private PreparedStatement wrap(PreparedStatement statement, Kind kind) {
+        return proxy(PreparedStatement.class, statement, (method, args) -> {
+            String name = method.getName();
+            if (!name.startsWith("execute")) {
+                return invoke(method, statement, args);
+            }
+            long start = System.nanoTime();
+            Object result = invoke(method, statement, args);
+            if (result instanceof ResultSet rows) {
+                return proxy(ResultSet.class, rows, (rowsMethod, rowsArgs) -> {
+                    if (rowsMethod.getName().equals("close")) {
+                        record(kind, start);
+                    }
+                    return invoke(rowsMethod, rows, rowsArgs);
+                });
+            }
+            record(kind, start);
+            return result;
+        });
+    }
+
+    private interface Handler {
+        Object handle(Method method, Object[] args) throws Throwable;
+    }
+
+    private static <T> T proxy(Class<T> type, T target, Handler handler) {
+        InvocationHandler invocation = (proxy, method, args) -> {
+            if (method.getDeclaringClass() == Object.class) {
+                return switch (method.getName()) {
+                    case "equals" -> proxy == args[0];
+                    case "hashCode" -> System.identityHashCode(proxy);
+                    default -> method.invoke(target, args);
+                };
+            }
+            return handler.handle(method, args);
+        };
+        return type.cast(Proxy.newProxyInstance(InstrumentedDataSource.class.getClassLoader(),
+                new Class<?>[] {type}, invocation));
+    }
+
+    private static Object invoke(Method method, Object target, Object[] args) throws Throwable {
+        try {
+            return method.invoke(target, args);
+        }
+        catch (InvocationTargetException ex) {
+            throw ex.getCause();
+        }
+    }
+
+    @Override
+    public PrintWriter getLogWriter() throws SQLException {
+        return target.getLogWriter();
+    }
+
+    @Override
+    public void setLogWriter(PrintWriter out) throws SQLException {
+        target.setLogWriter(out);
+    }
+
+    @Override
+    public void setLoginTimeout(int seconds) throws SQLException {
+        target.setLoginTimeout(seconds);
+    }
+
+    @Override
+    public int getLoginTimeout() throws SQLException {
+        return target.getLoginTimeout();
+    }
+
+    @Override
+    public Logger getParentLogger() throws SQLFeatureNotSupportedException {
+        return target.getParentLogger();
+    }
+
+    @Override
+    public <T> T unwrap(Class<T> iface) throws SQLException {
+        return target.unwrap(iface);
+    }
+
+    @Override
+    public boolean isWrapperFor(Class<?> iface) throws SQLException {
+        return target.isWrapperFor(iface);
+    }
+}
