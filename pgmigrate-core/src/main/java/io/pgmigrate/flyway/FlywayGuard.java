@@ -132,7 +132,8 @@ public final class FlywayGuard {
                     lastMigration = failed.name;
                 }
                 List<Blocker> blockers = failed.blockers();
-                blockers.forEach((blocker) -> blockersSeen.putIfAbsent(blocker.key(), blocker));
+                // the latest sighting of each blocking transaction: its age is the longest seen
+                blockers.forEach((blocker) -> blockersSeen.put(blocker.key(), blocker));
                 boolean retry = failed.inTransaction && attempt <= settings.lockRetries();
                 LockTimeoutEvent event = new LockTimeoutEvent(failed.name, settings.lockTimeout(), attempt, retry,
                         blockers);

@@ -15,6 +15,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
+import java.util.function.Function;
 
 import io.pgmigrate.core.Blocker;
 import io.pgmigrate.core.BlockerOutcome;
@@ -78,7 +79,7 @@ final class GuardedRun implements WatchListener {
     /**
      * @param watcherFactory builds the run's watcher around the listener it must report to (this run)
      */
-    GuardedRun(GuardListener listener, java.util.function.Function<WatchListener, Watcher> watcherFactory) {
+    GuardedRun(GuardListener listener, Function<WatchListener, Watcher> watcherFactory) {
         this.listener = listener;
         this.watcher = watcherFactory.apply(WatchListener.of(List.of(this, listener)));
     }

@@ -50,10 +50,6 @@ final class Guarding {
             .baselineVersion("0");
     }
 
-    static Object historyValue(TestDatabase db, String sql, Object... parameters) throws SQLException {
-        return db.queryValue(sql, parameters);
-    }
-
     static boolean hasColumn(TestDatabase db, String table, String column) throws SQLException {
         return Long.valueOf(1).equals(db.queryValue("SELECT count(*) FROM information_schema.columns "
                 + "WHERE table_name = ? AND column_name = ?", table, column));
