@@ -94,7 +94,7 @@ public final class FlywayGuard {
                     + "(Flyway.configure().dataSource(...)) before calling FlywayGuard.migrate");
         }
         Instant started = Instant.now();
-        GuardedRun run = new GuardedRun(listener,
+        GuardedRun run = new GuardedRun(listener, settings.lockTimeout(),
                 (events) -> new Watcher(dataSource, settings.watch(), action, events));
         run.notify((l) -> l.runStarted(started));
         Watcher watcher = run.watcher().start();
@@ -140,7 +140,7 @@ public final class FlywayGuard {
                 if (!failed.inTransaction) {
                     run.notify((l) -> l.lockTimeout(event));
                     throw new NonTransactionalLockTimeoutException(failed.name, settings.lockTimeout(), blockers,
-                            blockers.stream().anyMatch(run::ownConnection), ex);
+                            failed.selfBlocked(), invalidIndexesLeft(dataSource, failed), ex);
                 }
                 if (!retry) {
                     run.notify((l) -> l.lockTimeout(event));
@@ -161,6 +161,27 @@ public final class FlywayGuard {
                 run.notify((l) -> l.lockTimeout(event));
                 pause(delay, ex);
             }
+        }
+    }
+
+    /**
+     * The invalid indexes a failed non-transactional migration left, asked on a new connection once Flyway has
+     * given its own back; {@code null}, after a WARN line, when that cannot be told.
+     */
+    private static List<String> invalidIndexesLeft(DataSource dataSource, GuardedRun.Migration failed) {
+        if (failed.invalidIndexesBefore == null) {
+            return null;
+        }
+        try {
+            return InvalidIndexes.leftSince(dataSource, failed.invalidIndexesBefore);
+        }
+        catch (SQLException | RuntimeException ex) {
+            log.atWarn()
+                .addKeyValue("migration", failed.name)
+                .addKeyValue("error", String.valueOf(ex.getMessage()))
+                .log("pgmigrate: could not list the invalid indexes a failed migration left; check "
+                        + "pg_index.indisvalid yourself: migration=\"{}\" error={}", failed.name, ex.getMessage());
+            return null;
         }
     }
 

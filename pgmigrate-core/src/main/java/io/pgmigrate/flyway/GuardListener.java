@@ -36,6 +36,14 @@ public interface GuardListener extends WatchListener {
     default void lockTimeout(LockTimeoutEvent event) {
     }
 
+    /**
+     * A migration waits for a connection of its own Flyway run (Flyway's main connection, holding its
+     * transactional advisory lock), which pgmigrate never ends, so it cannot finish on its own. Called once per
+     * migration and run, on the watcher's thread, after pgmigrate logged one ERROR line with the fix.
+     */
+    default void selfBlocked(SelfBlockedEvent event) {
+    }
+
     /** {@link FlywayGuard#migrate} is about to return or throw; the watcher has stopped. */
     default void runFinished(MigrationRun run) {
     }

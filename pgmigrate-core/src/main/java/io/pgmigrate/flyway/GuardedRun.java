@@ -12,13 +12,11 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import java.util.function.Function;
 
 import io.pgmigrate.core.Blocker;
-import io.pgmigrate.core.BlockerOutcome;
 import io.pgmigrate.core.BlockerReport;
 import io.pgmigrate.core.WatchListener;
 import io.pgmigrate.core.Watcher;
@@ -41,13 +39,17 @@ final class GuardedRun implements WatchListener {
         final String name;
         final int pid;
         final boolean inTransaction;
+        /** The invalid indexes before a non-transactional migration started; {@code null} when not known. */
+        final Set<Long> invalidIndexesBefore;
         private final Map<String, Blocker> blockers = new LinkedHashMap<>();
         private Duration lockWait = Duration.ZERO;
+        private boolean selfBlocked;
 
-        Migration(String name, int pid, boolean inTransaction) {
+        Migration(String name, int pid, boolean inTransaction, Set<Long> invalidIndexesBefore) {
             this.name = name;
             this.pid = pid;
             this.inTransaction = inTransaction;
+            this.invalidIndexesBefore = invalidIndexesBefore;
         }
 
         synchronized void saw(Blocker blocker) {
@@ -64,23 +66,36 @@ final class GuardedRun implements WatchListener {
         synchronized Duration lockWait() {
             return lockWait;
         }
+
+        /** Whether it was seen waiting for a connection of its own run. */
+        synchronized boolean selfBlocked() {
+            return selfBlocked;
+        }
+
+        synchronized void selfBlocked(boolean value) {
+            selfBlocked = value;
+        }
     }
 
     private final GuardListener listener;
+    private final Duration lockTimeout;
     private final Watcher watcher;
     private final Set<Integer> connectionPids = ConcurrentHashMap.newKeySet();
     private final List<Integer> migrationPids = new CopyOnWriteArrayList<>();
     private final List<BlockerReport> reports = new CopyOnWriteArrayList<>();
     private final AtomicInteger applied = new AtomicInteger();
-    private final AtomicBoolean ownConnectionWarned = new AtomicBoolean();
+    /** The migrations already reported waiting for a connection of this run: one ERROR line each. */
+    private final Set<String> selfBlockedReported = ConcurrentHashMap.newKeySet();
     private volatile Migration running;
     private volatile Migration failed;
 
     /**
+     * @param lockTimeout the lock timeout of the migration statements, {@code null} when none is set
      * @param watcherFactory builds the run's watcher around the listener it must report to (this run)
      */
-    GuardedRun(GuardListener listener, Function<WatchListener, Watcher> watcherFactory) {
+    GuardedRun(GuardListener listener, Duration lockTimeout, Function<WatchListener, Watcher> watcherFactory) {
         this.listener = listener;
+        this.lockTimeout = lockTimeout;
         this.watcher = watcherFactory.apply(WatchListener.of(List.of(this, listener)));
     }
 
@@ -102,7 +117,9 @@ final class GuardedRun implements WatchListener {
     /** BEFORE_EACH_MIGRATE, on the migration connection, inside the migration's transaction if it has one. */
     void migrationStarting(Connection connection, MigrationInfo info) throws SQLException {
         int pid = backendPid(connection);
-        Migration migration = new Migration(name(info), pid, !connection.getAutoCommit());
+        boolean inTransaction = !connection.getAutoCommit();
+        Migration migration = new Migration(name(info), pid, inTransaction,
+                inTransaction ? null : invalidIndexes(connection, name(info)));
         running = migration;
         if (!migrationPids.contains(pid)) {
             migrationPids.add(pid);
@@ -158,30 +175,52 @@ final class GuardedRun implements WatchListener {
         if (migration == null) {
             return;
         }
+        Blocker self = null;
         for (Blocker blocker : blockers) {
             if (blocker.blockedPid() == migration.pid) {
                 migration.saw(blocker);
+                if (self == null && ownConnection(blocker)
+                        && FlywayGuard.APPLICATION_NAME.equals(blocker.applicationName())) {
+                    self = blocker;
+                }
             }
         }
+        if (self != null) {
+            migration.selfBlocked(true);
+            if (selfBlockedReported.add(migration.name)) {
+                selfBlocked(new SelfBlockedEvent(migration.name, self, lockTimeout));
+            }
+        }
+    }
+
+    /** One ERROR line per migration: the fact, the cause in one sentence, the fix, then the details. */
+    private void selfBlocked(SelfBlockedEvent event) {
+        Blocker blocker = event.blocker();
+        String ending = event.lockTimeout() == null
+                ? "No lock timeout is set, so it waits until it is cancelled, for example with "
+                        + "SELECT pg_cancel_backend(" + blocker.blockedPid() + ")"
+                : "It fails when the lock timeout of " + BlockerText.lockTimeout(event.lockTimeout()) + " runs out";
+        log.atError()
+            .addKeyValue("migration", event.migration())
+            .addKeyValue("pid", blocker.pid())
+            .addKeyValue("migration_pid", blocker.blockedPid())
+            .addKeyValue("state", String.valueOf(blocker.state()))
+            .addKeyValue("lock_timeout", lockTimeoutValue(event.lockTimeout()))
+            .log("pgmigrate: Migration {} waits for Flyway's own connection and cannot finish. " + SelfBlock.CAUSE
+                    + " Fix: " + SelfBlock.FIX + " " + ending + ": migration=\"{}\" pid={} migration_pid={} "
+                    + "state=\"{}\" lock_timeout={}",
+                    event.migration(), event.migration(), blocker.pid(), blocker.blockedPid(), blocker.state(),
+                    lockTimeoutValue(event.lockTimeout()));
+        notify((l) -> l.selfBlocked(event));
+    }
+
+    private static String lockTimeoutValue(Duration lockTimeout) {
+        return lockTimeout == null ? "none" : BlockerText.lockTimeout(lockTimeout);
     }
 
     @Override
     public void blockerHandled(BlockerReport report) {
         reports.add(report);
-        if (report.outcome() == BlockerOutcome.PROTECTED && ownConnection(report.blocker())
-                && ownConnectionWarned.compareAndSet(false, true)) {
-            Migration migration = running;
-            String name = migration != null && migration.pid == report.blocker().blockedPid() ? migration.name
-                    : report.blockedWork();
-            log.atWarn()
-                .addKeyValue("migration", name)
-                .addKeyValue("pid", report.blocker().pid())
-                .log("pgmigrate: migration {} waits for another connection of the same Flyway run, which pgmigrate "
-                        + "never ends; with Flyway's transactional advisory lock a concurrent index build waits for "
-                        + "it forever: set flyway.postgresql.transactional.lock=false "
-                        + "(spring.flyway.postgresql.transactional-lock=false): migration=\"{}\" pid={}",
-                        name, name, report.blocker().pid());
-        }
     }
 
     /** Passes a run event to the user's listener; its failure must not fail the migration. */
@@ -191,6 +230,25 @@ final class GuardedRun implements WatchListener {
         }
         catch (RuntimeException ex) {
             log.warn("pgmigrate: listener {} failed; the migration goes on", listener, ex);
+        }
+    }
+
+    /**
+     * The invalid indexes before a non-transactional migration, asked on its own connection (autocommit, so the
+     * query is a transaction of its own); {@code null}, after a WARN line, when PostgreSQL did not answer.
+     */
+    private static Set<Long> invalidIndexes(Connection connection, String migration) {
+        try {
+            return InvalidIndexes.oids(connection);
+        }
+        catch (SQLException ex) {
+            log.atWarn()
+                .addKeyValue("migration", migration)
+                .addKeyValue("error", String.valueOf(ex.getMessage()))
+                .log("pgmigrate: could not list the invalid indexes before a non-transactional migration; if it "
+                        + "fails, check pg_index.indisvalid yourself: migration=\"{}\" error={}", migration,
+                        ex.getMessage());
+            return null;
         }
     }
 

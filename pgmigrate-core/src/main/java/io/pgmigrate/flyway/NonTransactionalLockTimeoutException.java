@@ -17,35 +17,71 @@ public class NonTransactionalLockTimeoutException extends FlywayException {
     private final String migration;
     private final Duration lockTimeout;
     private final List<Blocker> blockers;
+    private final boolean selfBlocked;
+    private final List<String> invalidIndexes;
+
+    /**
+     * An exception that does not know which invalid indexes the migration left.
+     * @param migration the migration, for example {@code 3 (index orders)}
+     * @param lockTimeout the configured lock timeout, {@code null} when PostgreSQL's own setting applied
+     * @param blockers the sessions seen blocking it
+     * @param selfBlocked whether it waited for a connection of the same Flyway run
+     * @param cause Flyway's exception
+     */
+    public NonTransactionalLockTimeoutException(String migration, Duration lockTimeout, List<Blocker> blockers,
+            boolean selfBlocked, Throwable cause) {
+        this(migration, lockTimeout, blockers, selfBlocked, null, cause);
+    }
 
     /**
      * @param migration the migration, for example {@code 3 (index orders)}
      * @param lockTimeout the configured lock timeout, {@code null} when PostgreSQL's own setting applied
      * @param blockers the sessions seen blocking it
-     * @param ownConnection whether one of the blockers is a connection of the same Flyway run
+     * @param selfBlocked whether it waited for a connection of the same Flyway run (Flyway's main connection,
+     *        holding its transactional advisory lock)
+     * @param invalidIndexes the INVALID indexes it left, schema-qualified and quoted where SQL needs it, empty when
+     *        it left none, {@code null} when that is not known
      * @param cause Flyway's exception
      */
     public NonTransactionalLockTimeoutException(String migration, Duration lockTimeout, List<Blocker> blockers,
-            boolean ownConnection, Throwable cause) {
-        super(message(migration, lockTimeout, blockers, ownConnection), cause);
+            boolean selfBlocked, List<String> invalidIndexes, Throwable cause) {
+        super(message(migration, lockTimeout, blockers, selfBlocked, invalidIndexes), cause);
         this.migration = migration;
         this.lockTimeout = lockTimeout;
         this.blockers = List.copyOf(blockers);
+        this.selfBlocked = selfBlocked;
+        this.invalidIndexes = invalidIndexes == null ? null : List.copyOf(invalidIndexes);
     }
 
     private static String message(String migration, Duration lockTimeout, List<Blocker> blockers,
-            boolean ownConnection) {
-        return "pgmigrate: migration " + migration + " hit the lock timeout and is not retried: it does not run in "
-                + "a transaction, so PostgreSQL did not roll it back and it may have left partial work (for example "
-                + "an INVALID index), and Flyway recorded it as failed in the schema history: migration=\""
-                + migration + "\" lock_timeout=" + BlockerText.lockTimeout(lockTimeout) + " attempts=1"
-                + BlockerText.list(blockers)
-                + (ownConnection ? "\nIt waited for another connection of the same Flyway run: Flyway's "
-                        + "transactional advisory lock keeps a transaction open while it migrates, and a concurrent "
-                        + "index build waits for it. Set flyway.postgresql.transactional.lock=false "
-                        + "(spring.flyway.postgresql.transactional-lock=false)." : "")
-                + "\nCheck the schema and clean up what the migration left, run flyway repair to remove the failed "
-                + "row, then migrate again.";
+            boolean selfBlocked, List<String> invalidIndexes) {
+        StringBuilder message = new StringBuilder("pgmigrate: migration ").append(migration)
+            .append(selfBlocked ? " waited for Flyway's own connection until it hit the lock timeout, and is not "
+                    + "retried: migration=\"" : " hit the lock timeout and is not retried: migration=\"")
+            .append(migration).append("\" lock_timeout=").append(BlockerText.lockTimeout(lockTimeout))
+            .append(" attempts=1");
+        if (selfBlocked) {
+            message.append("\n").append(SelfBlock.CAUSE).append("\nFix: ").append(SelfBlock.FIX);
+        }
+        message.append("\nIt does not run in a transaction, so PostgreSQL did not roll it back and it may have left "
+                + "partial work (for example an INVALID index), and Flyway recorded it as failed in the schema "
+                + "history.");
+        message.append(BlockerText.list(blockers));
+        if (invalidIndexes == null) {
+            message.append("\nLook for INVALID indexes it left (SELECT indexrelid::regclass FROM pg_index WHERE NOT "
+                    + "indisvalid) and drop them with DROP INDEX CONCURRENTLY.");
+        }
+        else if (!invalidIndexes.isEmpty()) {
+            message.append("\nIt left ").append(invalidIndexes.size() == 1 ? "an INVALID index" : "INVALID indexes")
+                .append("; drop ").append(invalidIndexes.size() == 1 ? "it" : "them").append(" before migrating again:");
+            invalidIndexes.forEach((name) -> message.append("\n  ").append(InvalidIndexes.drop(name)));
+        }
+        else {
+            message.append("\nIt left no INVALID index.");
+        }
+        message.append("\nClean up what else the migration left, run flyway repair to remove the failed row, then "
+                + "migrate again.");
+        return message.toString();
     }
 
     /** The migration, for example {@code 3 (index orders)}. */
@@ -61,5 +97,26 @@ public class NonTransactionalLockTimeoutException extends FlywayException {
     /** The sessions the watcher saw blocking the migration. */
     public List<Blocker> blockers() {
         return blockers;
+    }
+
+    /**
+     * Whether the migration waited for a connection of the same Flyway run: Flyway's main connection, holding its
+     * transactional advisory lock ({@code postgresql.transactional.lock=true}, Flyway's default).
+     */
+    public boolean selfBlocked() {
+        return selfBlocked;
+    }
+
+    /**
+     * The INVALID indexes the migration left, schema-qualified and quoted where SQL needs it, for example
+     * {@code public.orders_total_idx}; empty when it left none; {@code null} when pgmigrate could not tell.
+     */
+    public List<String> invalidIndexes() {
+        return invalidIndexes;
+    }
+
+    /** The statements that drop {@link #invalidIndexes()}: {@code DROP INDEX CONCURRENTLY IF EXISTS <name>;}. */
+    public List<String> dropStatements() {
+        return invalidIndexes == null ? List.of() : invalidIndexes.stream().map(InvalidIndexes::drop).toList();
     }
 }
