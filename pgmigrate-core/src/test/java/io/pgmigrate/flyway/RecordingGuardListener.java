@@ -22,6 +22,7 @@ class RecordingGuardListener implements GuardListener {
     final List<Started> started = new CopyOnWriteArrayList<>();
     final List<Finished> finished = new CopyOnWriteArrayList<>();
     final List<LockTimeoutEvent> lockTimeouts = new CopyOnWriteArrayList<>();
+    final List<SelfBlockedEvent> selfBlocked = new CopyOnWriteArrayList<>();
     final List<MigrationRun> runs = new CopyOnWriteArrayList<>();
     final List<List<Blocker>> detections = new CopyOnWriteArrayList<>();
     final List<BlockerReport> reports = new CopyOnWriteArrayList<>();
@@ -45,6 +46,11 @@ class RecordingGuardListener implements GuardListener {
     @Override
     public void lockTimeout(LockTimeoutEvent event) {
         lockTimeouts.add(event);
+    }
+
+    @Override
+    public void selfBlocked(SelfBlockedEvent event) {
+        selfBlocked.add(event);
     }
 
     @Override
