@@ -10,6 +10,7 @@ import io.pgmigrate.core.BlockerReport;
 import io.pgmigrate.flyway.GuardListener;
 import io.pgmigrate.flyway.LockTimeoutEvent;
 import io.pgmigrate.flyway.MigrationRun;
+import io.pgmigrate.flyway.SelfBlockedEvent;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -61,6 +62,11 @@ final class CompositeGuardListener implements GuardListener {
     @Override
     public void lockTimeout(LockTimeoutEvent event) {
         each((listener) -> listener.lockTimeout(event));
+    }
+
+    @Override
+    public void selfBlocked(SelfBlockedEvent event) {
+        each((listener) -> listener.selfBlocked(event));
     }
 
     @Override

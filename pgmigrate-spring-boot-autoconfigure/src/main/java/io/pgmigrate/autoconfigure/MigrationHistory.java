@@ -8,6 +8,7 @@ import java.util.List;
 
 import io.pgmigrate.flyway.GuardListener;
 import io.pgmigrate.flyway.MigrationRun;
+import io.pgmigrate.flyway.SelfBlockedEvent;
 
 /**
  * Keeps the most recent guarded runs, newest first, for the {@code pgmigrate} actuator endpoint. Bounded: the
@@ -23,6 +24,8 @@ public final class MigrationHistory implements GuardListener {
     private final Deque<Entry> runs = new ArrayDeque<>();
 
     private List<String> currentMigrations = new ArrayList<>();
+
+    private List<SelfBlockedEvent> currentSelfBlocked = new ArrayList<>();
 
     /** A history of the last {@value #DEFAULT_CAPACITY} runs. */
     public MigrationHistory() {
@@ -43,6 +46,7 @@ public final class MigrationHistory implements GuardListener {
     @Override
     public synchronized void runStarted(Instant started) {
         this.currentMigrations = new ArrayList<>();
+        this.currentSelfBlocked = new ArrayList<>();
     }
 
     @Override
@@ -53,9 +57,15 @@ public final class MigrationHistory implements GuardListener {
     }
 
     @Override
+    public synchronized void selfBlocked(SelfBlockedEvent event) {
+        this.currentSelfBlocked.add(event);
+    }
+
+    @Override
     public synchronized void runFinished(MigrationRun run) {
-        this.runs.addFirst(new Entry(run, List.copyOf(this.currentMigrations)));
+        this.runs.addFirst(new Entry(run, List.copyOf(this.currentMigrations), List.copyOf(this.currentSelfBlocked)));
         this.currentMigrations = new ArrayList<>();
+        this.currentSelfBlocked = new ArrayList<>();
         while (this.runs.size() > this.capacity) {
             this.runs.removeLast();
         }
@@ -70,7 +80,9 @@ public final class MigrationHistory implements GuardListener {
      * One finished run.
      * @param run what the guard reported at its end
      * @param migrations the migrations it started, in order, for example {@code 2 (add email)}
+     * @param selfBlocked the migrations that waited for Flyway's own connection (Flyway's transactional advisory
+     *        lock), one event each
      */
-    public record Entry(MigrationRun run, List<String> migrations) {
+    public record Entry(MigrationRun run, List<String> migrations, List<SelfBlockedEvent> selfBlocked) {
     }
 }

@@ -8,6 +8,7 @@ import java.util.Locale;
 import io.pgmigrate.core.Blocker;
 import io.pgmigrate.core.BlockerReport;
 import io.pgmigrate.flyway.MigrationRun;
+import io.pgmigrate.flyway.SelfBlockedEvent;
 
 import org.springframework.boot.actuate.endpoint.OperationResponseBody;
 import org.springframework.boot.actuate.endpoint.annotation.Endpoint;
@@ -45,7 +46,13 @@ public class PgMigrateEndpoint {
         MigrationRun run = entry.run();
         return new RunDescriptor(run.started(), run.finished(), run.success() ? "success" : "failure",
                 run.migrationsApplied(), entry.migrations(), run.backendPids(),
-                run.blockers().stream().map(this::describe).toList(), cut(run.failure()));
+                run.blockers().stream().map(this::describe).toList(),
+                entry.selfBlocked().stream().map(PgMigrateEndpoint::describe).toList(), cut(run.failure()));
+    }
+
+    private static SelfBlockedDescriptor describe(SelfBlockedEvent event) {
+        return new SelfBlockedDescriptor(event.migration(), event.blocker().blockedPid(), event.blocker().pid(),
+                event.blocker().state(), SelfBlockedEvent.SPRING_BOOT_FIX);
     }
 
     private BlockerDescriptor describe(BlockerReport report) {
@@ -80,10 +87,25 @@ public class PgMigrateEndpoint {
      * @param migrations the migrations it started, in order
      * @param backendPids the PostgreSQL backends that ran the migrations
      * @param blockers every session that blocked a migration, with what was done about it
+     * @param selfBlocked the migrations that waited for Flyway's own connection, which pgmigrate never ends
      * @param failure why the run failed, {@code null} on success
      */
     public record RunDescriptor(Instant started, Instant finished, String outcome, int migrationsApplied,
-            List<String> migrations, List<Integer> backendPids, List<BlockerDescriptor> blockers, String failure) {
+            List<String> migrations, List<Integer> backendPids, List<BlockerDescriptor> blockers,
+            List<SelfBlockedDescriptor> selfBlocked, String failure) {
+    }
+
+    /**
+     * A migration that waited for Flyway's own connection: with Flyway's transactional advisory lock, that
+     * connection keeps a transaction open that a statement such as {@code CREATE INDEX CONCURRENTLY} waits for.
+     * @param migration the migration, for example {@code 3 (index orders)}
+     * @param backendPid the backend that ran it
+     * @param flywayPid the backend of Flyway's connection it waited for
+     * @param flywayState that connection's state, for example {@code idle in transaction}
+     * @param fix the Spring Boot property that ends the problem
+     */
+    public record SelfBlockedDescriptor(String migration, int backendPid, int flywayPid, String flywayState,
+            String fix) {
     }
 
     /**
