@@ -73,6 +73,23 @@ class LockTimeoutFailureAnalyzerTests {
     }
 
     @Test
+    void aMigrationThatWaitedForFlywaysOwnConnectionGetsTheFixAndTheIndexToDrop() {
+        FailureAnalysis analysis = new NonTransactionalLockTimeoutFailureAnalyzer()
+            .analyze(new BeanCreationException("flywayInitializer", "Invocation of init method failed",
+                    new io.pgmigrate.flyway.NonTransactionalLockTimeoutException("3 (index accounts)",
+                            Duration.ofSeconds(2), List.of(PgMigrateMetricsTests.blocker()), true,
+                            List.of("public.accounts_email_idx"), null)));
+        assertThat(analysis.getDescription()).contains("Migration 3 (index accounts) does not run in a transaction")
+            .contains("It waited for Flyway's own connection, which pgmigrate never ends")
+            .contains("INVALID indexes it left: public.accounts_email_idx");
+        assertThat(analysis.getAction()).startsWith("Set spring.flyway.postgresql.transactional-lock=false")
+            .contains("(plain Flyway: flyway.postgresql.transactional.lock=false)")
+            .contains("Drop the INVALID index it left:")
+            .contains("DROP INDEX CONCURRENTLY IF EXISTS public.accounts_email_idx;")
+            .contains("repair");
+    }
+
+    @Test
     void everyAnalyzerIsRegistered() throws java.io.IOException {
         java.util.List<String> registered = new java.util.ArrayList<>();
         for (java.net.URL url : java.util.Collections.list(getClass().getClassLoader()

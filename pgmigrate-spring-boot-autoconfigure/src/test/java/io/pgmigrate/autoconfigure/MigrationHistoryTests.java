@@ -7,6 +7,7 @@ import java.util.List;
 import io.pgmigrate.core.BlockerOutcome;
 import io.pgmigrate.core.BlockerReport;
 import io.pgmigrate.flyway.MigrationRun;
+import io.pgmigrate.flyway.SelfBlockedEvent;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -26,6 +27,30 @@ class MigrationHistoryTests {
             .extracting((entry) -> entry.run().migrationsApplied())
             .containsExactly(5, 4, 3);
         assertThat(history.runs().get(0).migrations()).containsExactly("5 (step)");
+    }
+
+    @Test
+    void keepsTheMigrationsThatWaitedForFlywaysOwnConnection() {
+        MigrationHistory history = new MigrationHistory();
+        history.runStarted(Instant.now());
+        history.migrationStarted(7, "3 (index orders)");
+        history.selfBlocked(new SelfBlockedEvent("3 (index orders)", PgMigrateMetricsTests.blocker(),
+                Duration.ofSeconds(2)));
+        history.runFinished(run(0, "SELECT 1"));
+        history.runStarted(Instant.now());
+        history.runFinished(run(1, "SELECT 1"));
+
+        assertThat(history.runs().get(1).selfBlocked()).extracting(SelfBlockedEvent::migration)
+            .containsExactly("3 (index orders)");
+        assertThat(history.runs().get(0).selfBlocked()).isEmpty();
+        PgMigrateEndpoint.SelfBlockedDescriptor shown = new PgMigrateEndpoint(history, 100).runs()
+            .runs()
+            .get(1)
+            .selfBlocked()
+            .get(0);
+        assertThat(shown.migration()).isEqualTo("3 (index orders)");
+        assertThat(shown.flywayPid()).isEqualTo(4242);
+        assertThat(shown.fix()).isEqualTo("spring.flyway.postgresql.transactional-lock=false");
     }
 
     @Test
