@@ -17,19 +17,33 @@ import java.util.List;
 final class BlockerQuery {
 
     /*
-     * Needs pg_blocking_pids() (PostgreSQL 9.6), MATERIALIZED CTEs (12), pg_locks.waitstart (14) and
-     * numeric extract(epoch) (14), so timestamps survive a round trip as exact microseconds.
+     * Needs pg_blocking_pids() (PostgreSQL 9.6), pg_stat_get_activity(pid), MATERIALIZED CTEs (12),
+     * pg_locks.waitstart (14) and numeric extract(epoch) (14), so timestamps survive a round trip as exact
+     * microseconds.
      *
      * pg_blocking_pids() lists hard blockers (they hold a conflicting lock) and soft blockers (they
      * wait for a conflicting lock ahead of the watched backend); it never lists the blockers of those
      * blockers. It reports a prepared transaction as pid 0: such a row is matched to pg_prepared_xacts
      * through the locks the prepared transaction holds on the object the watched backend waits for.
+     *
+     * Cost: when nothing blocks the watched backends (most polls), only pg_blocking_pids() runs; the lock
+     * table is read once, and only when there is a blocker; pg_stat_get_activity(pid) reads the activity
+     * of the blockers alone, not of every backend.
      */
     private static final String SQL = """
-            WITH watched AS (
+            WITH watched AS MATERIALIZED (
                 SELECT DISTINCT w.pid AS blocked_pid, b.pid
                 FROM unnest(?::int[]) AS w(pid)
                 CROSS JOIN LATERAL unnest(pg_blocking_pids(w.pid)) AS b(pid)
+            ),
+            locks AS MATERIALIZED (
+                SELECT l.locktype, l.database, l.relation, l.page, l.tuple, l.virtualxid, l.transactionid,
+                       l.classid, l.objid, l.objsubid, l.virtualtransaction, l.pid, l.mode, l.granted, l.waitstart
+                FROM pg_locks l
+                WHERE EXISTS (SELECT 1 FROM watched)
+                  AND (l.pid IS NULL
+                       OR l.pid IN (SELECT blocked_pid FROM watched)
+                       OR l.pid IN (SELECT pid FROM watched))
             ),
             waits AS MATERIALIZED (
                 SELECT l.*,
@@ -39,13 +53,13 @@ final class BlockerQuery {
                             WHERE c.oid = l.relation
                               AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()))
                        END AS relation_name
-                FROM pg_locks l
+                FROM locks l
                 WHERE NOT l.granted AND l.pid IN (SELECT blocked_pid FROM watched)
             ),
             holders AS MATERIALIZED (
                 SELECT wt.pid AS blocked_pid, l.pid, l.virtualtransaction, l.mode, l.granted
                 FROM waits wt
-                JOIN pg_locks l
+                JOIN locks l
                   ON l.locktype = wt.locktype
                  AND l.database IS NOT DISTINCT FROM wt.database
                  AND l.relation IS NOT DISTINCT FROM wt.relation
@@ -58,8 +72,15 @@ final class BlockerQuery {
                  AND l.objsubid IS NOT DISTINCT FROM wt.objsubid
                  AND l.pid IS DISTINCT FROM wt.pid
             ),
+            held AS (
+                SELECT h.blocked_pid, coalesce(h.pid, 0) AS pid, string_agg(DISTINCT h.mode, ',') AS modes,
+                       bool_or(h.granted) AS granted
+                FROM holders h
+                GROUP BY h.blocked_pid, coalesce(h.pid, 0)
+            ),
             found AS (
-                SELECT wd.blocked_pid, wd.pid, a.usename::text AS usename, a.datname::text AS datname,
+                SELECT wd.blocked_pid, wd.pid, pg_get_userbyid(a.usesysid)::text AS usename,
+                       (SELECT d.datname::text FROM pg_database d WHERE d.oid = a.datid) AS datname,
                        a.application_name, host(a.client_addr) AS client_addr, a.state,
                        left(a.query, ?) AS query,
                        a.backend_start, a.xact_start,
@@ -67,7 +88,7 @@ final class BlockerQuery {
                        a.wait_event_type || ':' || a.wait_event AS wait_event,
                        NULL::text AS gid
                 FROM watched wd
-                LEFT JOIN pg_stat_activity a ON a.pid = wd.pid
+                LEFT JOIN LATERAL pg_stat_get_activity(wd.pid) AS a ON true
                 WHERE wd.pid <> 0
                 UNION ALL
                 SELECT DISTINCT wd.blocked_pid, 0, p.owner::text, p.database::text,
@@ -77,8 +98,8 @@ final class BlockerQuery {
                        p.gid
                 FROM watched wd
                 JOIN holders h ON h.blocked_pid = wd.blocked_pid AND h.pid IS NULL AND h.granted
-                JOIN pg_locks x ON x.virtualtransaction = h.virtualtransaction
-                               AND x.locktype = 'transactionid' AND x.pid IS NULL
+                JOIN locks x ON x.virtualtransaction = h.virtualtransaction
+                            AND x.locktype = 'transactionid' AND x.pid IS NULL
                 JOIN pg_prepared_xacts p ON p.transaction = x.transactionid
                 WHERE wd.pid = 0
             )
@@ -88,18 +109,15 @@ final class BlockerQuery {
                    (extract(epoch FROM f.xact_start) * 1000000)::bigint AS xact_start_us,
                    (extract(epoch FROM clock_timestamp() - f.held_since) * 1000000)::bigint AS age_us,
                    f.wait_event,
-                   (SELECT string_agg(DISTINCT h.mode, ',') FROM holders h
-                    WHERE h.blocked_pid = f.blocked_pid
-                      AND (h.pid = f.pid OR (f.pid = 0 AND h.pid IS NULL))) AS modes,
-                   coalesce((SELECT bool_or(h.granted) FROM holders h
-                    WHERE h.blocked_pid = f.blocked_pid
-                      AND (h.pid = f.pid OR (f.pid = 0 AND h.pid IS NULL))), true) AS granted,
+                   hd.modes,
+                   coalesce(hd.granted, true) AS granted,
                    (SELECT coalesce(wt.relation_name, wt.locktype) FROM waits wt
                     WHERE wt.pid = f.blocked_pid LIMIT 1) AS locked_object,
                    (SELECT (extract(epoch FROM clock_timestamp() - min(wt.waitstart)) * 1000000)::bigint
                     FROM waits wt WHERE wt.pid = f.blocked_pid) AS blocked_for_us,
                    f.gid
             FROM found f
+            LEFT JOIN held hd ON hd.blocked_pid = f.blocked_pid AND hd.pid = f.pid
             ORDER BY f.blocked_pid, f.pid
             """;
 

@@ -47,37 +47,47 @@ final class BlockerRules {
     }
 
     /*
-     * Needs pg_blocking_pids() (9.6), pg_has_role() and numeric extract(epoch) (14). A row is signalled only
-     * if, now: the session still blocks the watched backend, it is the same connection (pid and backend
-     * start: pids are reused) in the same transaction that was reported (the minimum duration was judged
-     * on that transaction), and it is neither this connection, nor a protected pid, nor a pgmigrate
-     * session, nor excluded. The privilege test mirrors PostgreSQL's own rule for signalling a backend,
-     * so a session we may not signal is reported instead of failing the whole statement.
+     * Needs pg_blocking_pids() (9.6), pg_stat_get_activity(pid), pg_has_role() and numeric extract(epoch)
+     * (14). A row is signalled only if, at the start of this statement: the session blocks the watched
+     * backend, it is the same connection (pid and backend start: pids are reused) in the same transaction
+     * that was reported (the minimum duration was judged on that transaction), and it is neither this
+     * connection, nor a protected pid, nor a pgmigrate session, nor excluded. pg_blocking_pids() runs once
+     * per watched backend, not once per blocker, so a thousand blockers cost one look at the lock table.
+     * The privilege test mirrors PostgreSQL's own rule for signalling a backend, so a session we may not
+     * signal is reported instead of failing the whole statement.
      */
     private static String signalSql(String function) {
         return """
+                WITH targets AS (
+                    SELECT * FROM unnest(?::int[], ?::int[], ?::bigint[], ?::bigint[])
+                         AS t(pid, blocked_pid, backend_start_us, xact_start_us)
+                ),
+                blocking AS MATERIALIZED (
+                    SELECT w.blocked_pid, b.pid
+                    FROM (SELECT DISTINCT blocked_pid FROM targets) w
+                    CROSS JOIN LATERAL unnest(pg_blocking_pids(w.blocked_pid)) AS b(pid)
+                ),
+                me AS (SELECT rolsuper FROM pg_roles WHERE rolname = current_user)
                 SELECT t.pid,
                        CASE
-                         WHEN NOT (me.rolsuper OR (NOT coalesce(r.rolsuper, true)
+                         WHEN NOT ((SELECT rolsuper FROM me) OR (NOT coalesce(r.rolsuper, true)
                                    AND (pg_has_role(a.usesysid, 'USAGE') OR pg_has_role('pg_signal_backend', 'USAGE'))))
                            THEN CASE WHEN coalesce(r.rolsuper, true) THEN 'superuser' ELSE 'privilege' END
                          WHEN %s(t.pid) THEN 'signalled'
                          ELSE 'gone'
                        END AS result,
                        current_user AS signaller
-                FROM unnest(?::int[], ?::int[], ?::bigint[], ?::bigint[])
-                     AS t(pid, blocked_pid, backend_start_us, xact_start_us)
-                JOIN pg_stat_activity a ON a.pid = t.pid
+                FROM targets t
+                CROSS JOIN LATERAL pg_stat_get_activity(t.pid) AS a
                 LEFT JOIN pg_roles r ON r.oid = a.usesysid
-                CROSS JOIN (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) me
-                WHERE t.pid = ANY (pg_blocking_pids(t.blocked_pid))
+                WHERE EXISTS (SELECT 1 FROM blocking b WHERE b.blocked_pid = t.blocked_pid AND b.pid = t.pid)
                   AND (extract(epoch FROM a.backend_start) * 1000000)::bigint IS NOT DISTINCT FROM t.backend_start_us
                   AND (extract(epoch FROM a.xact_start) * 1000000)::bigint IS NOT DISTINCT FROM t.xact_start_us
                   AND t.pid <> pg_backend_pid()
                   AND t.pid <> ALL (?::int[])
                   AND left(coalesce(a.application_name, ''), 10) <> 'pgmigrate-'
                   AND coalesce(a.application_name, '') <> ALL (?::text[])
-                  AND coalesce(a.usename::text, '') <> ALL (?::text[])
+                  AND coalesce(pg_get_userbyid(a.usesysid)::text, '') <> ALL (?::text[])
                 """.formatted(function);
     }
 
