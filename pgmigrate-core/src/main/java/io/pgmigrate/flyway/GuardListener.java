@@ -2,6 +2,7 @@ package io.pgmigrate.flyway;
 
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 
 import io.pgmigrate.core.WatchListener;
 
@@ -46,5 +47,13 @@ public interface GuardListener extends WatchListener {
 
     /** {@link FlywayGuard#migrate} is about to return or throw; the watcher has stopped. */
     default void runFinished(MigrationRun run) {
+    }
+
+    /**
+     * A listener that passes every event to each of the given listeners, in order. An exception thrown by
+     * one is logged and does not keep the event from the others.
+     */
+    static GuardListener of(List<? extends GuardListener> listeners) {
+        return new CompositeGuardListener(listeners);
     }
 }

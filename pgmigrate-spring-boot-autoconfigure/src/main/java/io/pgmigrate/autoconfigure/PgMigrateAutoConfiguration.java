@@ -9,13 +9,13 @@ import org.flywaydb.core.Flyway;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
-import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.boot.flyway.autoconfigure.FlywayAutoConfiguration;
 import org.springframework.boot.flyway.autoconfigure.FlywayMigrationStrategy;
 import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Conditional;
 
 /**
  * Auto-configuration that guards Spring Boot's start-up Flyway migration: the
@@ -33,7 +33,7 @@ import org.springframework.context.annotation.Bean;
 @AutoConfiguration(after = FlywayAutoConfiguration.class)
 @ConditionalOnClass({ Flyway.class, FlywayMigrationStrategy.class })
 @ConditionalOnBean(Flyway.class)
-@ConditionalOnBooleanProperty(name = "pgmigrate.enabled", matchIfMissing = true)
+@Conditional(OnGuardEnabledCondition.class)
 @EnableConfigurationProperties(PgMigrateProperties.class)
 public final class PgMigrateAutoConfiguration {
 
@@ -48,7 +48,7 @@ public final class PgMigrateAutoConfiguration {
     FlywayGuard pgMigrateFlywayGuard(GuardSettings settings, PgMigrateProperties properties,
             ObjectProvider<BlockingAction> action, ObjectProvider<GuardListener> listeners) {
         return new FlywayGuard(settings, action.getIfAvailable(properties::getBlockingAction),
-                new CompositeGuardListener(listeners.orderedStream().toList()));
+                GuardListener.of(listeners.orderedStream().toList()));
     }
 
     @Bean

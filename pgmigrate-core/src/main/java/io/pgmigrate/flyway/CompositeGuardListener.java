@@ -1,4 +1,4 @@
-package io.pgmigrate.autoconfigure;
+package io.pgmigrate.flyway;
 
 import java.time.Duration;
 import java.time.Instant;
@@ -7,17 +7,12 @@ import java.util.function.Consumer;
 
 import io.pgmigrate.core.Blocker;
 import io.pgmigrate.core.BlockerReport;
-import io.pgmigrate.flyway.GuardListener;
-import io.pgmigrate.flyway.LockTimeoutEvent;
-import io.pgmigrate.flyway.MigrationRun;
-import io.pgmigrate.flyway.SelfBlockedEvent;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Hands every event of a guarded run to the application's {@link GuardListener} beans (metrics, history, the
- * user's own), in order; one that throws is logged and does not keep the event from the others or fail the
- * migration.
+ * Hands every event of a guarded run to several listeners (metrics, history, the user's own), in order; one
+ * that throws is logged and does not keep the event from the others or fail the migration.
  */
 final class CompositeGuardListener implements GuardListener {
 
@@ -25,7 +20,7 @@ final class CompositeGuardListener implements GuardListener {
 
     private final List<GuardListener> listeners;
 
-    CompositeGuardListener(List<GuardListener> listeners) {
+    CompositeGuardListener(List<? extends GuardListener> listeners) {
         this.listeners = List.copyOf(listeners);
     }
 
