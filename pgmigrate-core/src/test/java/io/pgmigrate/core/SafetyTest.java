@@ -87,6 +87,30 @@ class SafetyTest {
     }
 
     @Test
+    void sqlInTheExclusionsIsMatchedAsDataNeverExecuted(TestDatabase db) throws Exception {
+        String hostileName = "x'); DROP TABLE audit; --";
+        String hostileUser = "nobody' OR '1'='1";
+        TestSession tool = reader(db, hostileName);
+        TestSession report = reader(db, "report");
+        TestSession migration = db.session("migration");
+        CompletableFuture<Void> alter = startBlocked(migration, "ALTER TABLE orders ADD COLUMN note text");
+
+        RecordingListener events = new RecordingListener();
+        WatchSettings settings = WatchSettings.defaults()
+            .withExcludedApplicationNames(Set.of(hostileName))
+            .withExcludedUsers(Set.of(hostileUser));
+        try (Watcher watcher = watcher(db, settings, StandardBlockingAction.TERMINATE, events)) {
+            watcher.watch(migration.pid(), "migration 2");
+            eventually().until(() -> events.has(report.pid(), BlockerOutcome.TERMINATED)
+                    && events.has(tool.pid(), BlockerOutcome.EXCLUDED));
+            assertThat(tool.isAlive()).isTrue();
+            tool.rollback();
+            finish(alter);
+        }
+        assertThat(db.queryValue("SELECT to_regclass('public.audit') IS NOT NULL")).isEqualTo(true);
+    }
+
+    @Test
     void pgmigrateSessionsAndProtectedConnectionsAreNeverTouched(TestDatabase db) throws Exception {
         TestSession otherMigrator = reader(db, "pgmigrate-migration");
         TestSession ownRun = reader(db, "flyway-main");

@@ -7,6 +7,8 @@ import io.pgmigrate.core.WatchSettings;
 import io.pgmigrate.flyway.GuardSettings;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 import org.springframework.boot.SpringApplication;
 import org.springframework.boot.WebApplicationType;
@@ -72,6 +74,42 @@ class PgMigratePropertiesValidationTests {
                 .rootCause()
                 .hasMessageContaining("kill");
         });
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+            "pgmigrate.poll-interval=fast | pgmigrate.poll-interval",
+            "pgmigrate.min-duration=5 minutes | pgmigrate.min-duration",
+            "pgmigrate.lock-timeout=1s; DROP TABLE orders | pgmigrate.lock-timeout",
+            "pgmigrate.lock-retries=three | pgmigrate.lock-retries",
+            "pgmigrate.lock-retries=99999999999 | pgmigrate.lock-retries",
+            "pgmigrate.lock-retry-delay=9999999999999999999d | pgmigrate.lock-retry-delay",
+            "pgmigrate.max-query-length=1e9 | pgmigrate.max-query-length" })
+    void aValueOfTheWrongTypeIsRejectedNamingTheProperty(String property, String name) {
+        this.runner.withPropertyValues(property).run((context) -> {
+            assertThat(context).hasFailed();
+            assertThat(cause(context.getStartupFailure(), BindException.class))
+                .hasMessageContaining("Failed to bind properties under '" + name + "'");
+        });
+    }
+
+    @Test
+    void anEnabledValueOtherThanTrueOrFalseStopsTheStartupInsteadOfTurningTheGuardOff() {
+        rejected("pgmigrate.enabled=maybe", "pgmigrate.enabled", "it must be true or false");
+    }
+
+    @Test
+    void sqlInTheExclusionListsIsKeptAsData() {
+        String hostile = "x'); DROP TABLE flyway_schema_history; --";
+        this.runner
+            .withPropertyValues("pgmigrate.exclude-application-names[0]=" + hostile,
+                    "pgmigrate.exclude-users[0]=\"quoted\" user")
+            .run((context) -> {
+                assertThat(context).hasNotFailed();
+                WatchSettings watch = context.getBean(GuardSettings.class).watch();
+                assertThat(watch.excludedApplicationNames()).containsExactly(hostile);
+                assertThat(watch.excludedUsers()).containsExactly("\"quoted\" user");
+            });
     }
 
     @Test
