@@ -22,7 +22,7 @@ public record WatchSettings(
         int maxQueryLength) {
 
     /** Default poll interval. */
-    public static final Duration DEFAULT_POLL_INTERVAL = Duration.ofMillis(50);
+    public static final Duration DEFAULT_POLL_INTERVAL = Duration.ofMillis(25);
 
     /** Default longest query text kept for a blocker. */
     public static final int DEFAULT_MAX_QUERY_LENGTH = 1000;
