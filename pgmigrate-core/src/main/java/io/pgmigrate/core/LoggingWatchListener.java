@@ -2,6 +2,7 @@ package io.pgmigrate.core;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.regex.Pattern;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -16,6 +17,8 @@ import org.slf4j.spi.LoggingEventBuilder;
 final class LoggingWatchListener implements WatchListener {
 
     private static final Logger log = LoggerFactory.getLogger("io.pgmigrate");
+
+    private static final Pattern LINE_BREAKS_AND_SPACES = Pattern.compile("[\\s\\u0085\\u2028\\u2029]+");
 
     @Override
     public void blockersDetected(List<Blocker> blockers) {
@@ -97,7 +100,11 @@ final class LoggingWatchListener implements WatchListener {
         return String.format(java.util.Locale.ROOT, "%.3fs", duration.toNanos() / 1e9);
     }
 
+    /**
+     * The query on one line: each run of whitespace becomes one space, including the line breaks {@code \s}
+     * does not match (NEL, LINE SEPARATOR, PARAGRAPH SEPARATOR), which log viewers and parsers also split on.
+     */
     private static String oneLine(String query) {
-        return query == null ? null : query.replaceAll("\\s+", " ").trim();
+        return query == null ? null : LINE_BREAKS_AND_SPACES.matcher(query).replaceAll(" ").trim();
     }
 }

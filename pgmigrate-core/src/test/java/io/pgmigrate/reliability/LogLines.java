@@ -1,0 +1,47 @@
+package io.pgmigrate.reliability;
+
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import org.slf4j.LoggerFactory;
+import org.slf4j.event.KeyValuePair;
+
+/** Captures what pgmigrate logs (logger {@code io.pgmigrate} and below) while a test runs. */
+final class LogLines implements AutoCloseable {
+
+    private final Logger logger = (Logger) LoggerFactory.getLogger("io.pgmigrate");
+    private final ListAppender<ILoggingEvent> appender = new ListAppender<>();
+
+    LogLines() {
+        appender.start();
+        logger.addAppender(appender);
+    }
+
+    List<ILoggingEvent> events() {
+        synchronized (appender) {
+            return List.copyOf(appender.list);
+        }
+    }
+
+    List<ILoggingEvent> at(Level level, String messageStart) {
+        return events().stream()
+            .filter((event) -> event.getLevel() == level && event.getFormattedMessage().startsWith(messageStart))
+            .toList();
+    }
+
+    static Map<String, Object> keyValues(ILoggingEvent event) {
+        List<KeyValuePair> pairs = event.getKeyValuePairs() == null ? List.of() : event.getKeyValuePairs();
+        return pairs.stream().collect(Collectors.toMap((pair) -> pair.key, (pair) -> pair.value, (a, b) -> b));
+    }
+
+    @Override
+    public void close() {
+        logger.detachAppender(appender);
+        appender.stop();
+    }
+}

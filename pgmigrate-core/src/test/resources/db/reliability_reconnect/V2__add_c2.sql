@@ -1,0 +1,3 @@
+ALTER TABLE orders ADD COLUMN c2 int;
+-- holds the table a while, so the terminated client has time to reconnect and queue for its lock again
+SELECT pg_sleep(0.5);
