@@ -26,8 +26,9 @@ import org.springframework.context.ConfigurableApplicationContext;
  * Reproduces the incident pgmigrate prevents, then deploys the application over it.
  * <ol>
  * <li>Version 1 of the schema is in production: table {@code orders}.</li>
- * <li>A "report" opens a transaction, reads {@code orders} and sits idle in transaction (for at most
- * {@code --demo.report-hold}, 15 s by default, so the demo always ends).</li>
+ * <li>A "report" opens a transaction, reads {@code orders} and sits idle in transaction; it ends on its own
+ * {@code --demo.report-hold} (15 s by default) after the migration starts waiting for it, so the demo always
+ * ends.</li>
  * <li>The application keeps querying {@code orders} from a few threads.</li>
  * <li>The new version starts: Flyway runs {@code V2__add_order_note.sql}, an {@code ALTER TABLE} that
  * waits for the report's lock, and every application query on {@code orders} queues behind it.</li>
@@ -114,7 +115,9 @@ public final class IncidentDemo {
             }
             timer = new Thread(() -> {
                 try {
-                    Thread.sleep(hold.toMillis());
+                    if (awaitMigrationWaiting(url)) {
+                        Thread.sleep(hold.toMillis());
+                    }
                     end();
                 }
                 catch (InterruptedException ex) {
@@ -123,6 +126,33 @@ public final class IncidentDemo {
             }, "demo-report-timer");
             timer.setDaemon(true);
             timer.start();
+        }
+
+        /**
+         * The report runs on for {@code hold} once the migration waits for its lock, however long the
+         * application took to start. Returns false if the report ended first (the guard terminated it) or the
+         * migration never waited within a minute.
+         */
+        private boolean awaitMigrationWaiting(String url) throws InterruptedException {
+            long deadline = System.nanoTime() + Duration.ofMinutes(1).toNanos();
+            try (Connection probe = DriverManager.getConnection(url + "&ApplicationName=demo-probe", "postgres",
+                    "postgres");
+                    PreparedStatement waiting = probe.prepareStatement("SELECT EXISTS (SELECT 1 FROM pg_stat_activity "
+                            + "WHERE wait_event_type = 'Lock' AND query ILIKE '%ALTER TABLE orders%')")) {
+                while (System.nanoTime() < deadline && fate.equals("was still open")) {
+                    try (ResultSet rows = waiting.executeQuery()) {
+                        rows.next();
+                        if (rows.getBoolean(1)) {
+                            return true;
+                        }
+                    }
+                    Thread.sleep(QUERY_PACE.toMillis());
+                }
+            }
+            catch (SQLException ex) {
+                log.warn("demo: could not watch for the migration: {}", ex.getMessage());
+            }
+            return false;
         }
 
         synchronized void end() {
