@@ -2,6 +2,7 @@ package io.pgmigrate.core;
 
 import java.time.Duration;
 import java.time.Instant;
+import java.util.regex.Pattern;
 
 /**
  * A session that PostgreSQL reports, through {@code pg_blocking_pids()}, as blocking a watched backend.
@@ -51,6 +52,20 @@ public record Blocker(
         String lockedObject,
         Duration blockedFor,
         String preparedTransaction) {
+
+    /**
+     * White space and line breaks, including those {@code \\s} does not match (NEL, LINE SEPARATOR,
+     * PARAGRAPH SEPARATOR), which log viewers and parsers also split lines on.
+     */
+    private static final Pattern LINE_BREAKS_AND_SPACES = Pattern.compile("[\\s\\u0085\\u2028\\u2029]+");
+
+    /**
+     * The query on one line, for log lines and messages: each run of white space or line breaks becomes one
+     * space. {@code null} when PostgreSQL showed no query.
+     */
+    public String queryOnOneLine() {
+        return query == null ? null : LINE_BREAKS_AND_SPACES.matcher(query).replaceAll(" ").trim();
+    }
 
     /** Whether this is a prepared transaction: no session exists that an action could end. */
     public boolean isPreparedTransaction() {

@@ -2,7 +2,6 @@ package io.pgmigrate.core;
 
 import java.time.Duration;
 import java.util.List;
-import java.util.regex.Pattern;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -18,7 +17,6 @@ final class LoggingWatchListener implements WatchListener {
 
     private static final Logger log = LoggerFactory.getLogger("io.pgmigrate");
 
-    private static final Pattern LINE_BREAKS_AND_SPACES = Pattern.compile("[\\s\\u0085\\u2028\\u2029]+");
 
     @Override
     public void blockersDetected(List<Blocker> blockers) {
@@ -66,7 +64,7 @@ final class LoggingWatchListener implements WatchListener {
         detail(event, message, "lock_granted", blocker.lockGranted());
         detail(event, message, "object", blocker.lockedObject());
         detail(event, message, "waited", seconds(blocker.blockedFor()));
-        detail(event, message, "query", oneLine(blocker.query()));
+        detail(event, message, "query", blocker.queryOnOneLine());
         if (!report.detail().isEmpty()) {
             detail(event, message, "reason", report.detail());
         }
@@ -98,13 +96,5 @@ final class LoggingWatchListener implements WatchListener {
             return null;
         }
         return String.format(java.util.Locale.ROOT, "%.3fs", duration.toNanos() / 1e9);
-    }
-
-    /**
-     * The query on one line: each run of whitespace becomes one space, including the line breaks {@code \s}
-     * does not match (NEL, LINE SEPARATOR, PARAGRAPH SEPARATOR), which log viewers and parsers also split on.
-     */
-    private static String oneLine(String query) {
-        return query == null ? null : LINE_BREAKS_AND_SPACES.matcher(query).replaceAll(" ").trim();
     }
 }

@@ -37,8 +37,7 @@ final class BlockerText {
         line.append(" application=").append(quote(blocker.applicationName()));
         line.append(" state=").append(quote(blocker.state()));
         line.append(" transaction_age=").append(seconds(blocker.age()));
-        line.append(" query=").append(quote(blocker.query() == null ? null
-                : blocker.query().replaceAll("\\s+", " ").trim()));
+        line.append(" query=").append(quote(blocker.queryOnOneLine()));
         return line.toString();
     }
 

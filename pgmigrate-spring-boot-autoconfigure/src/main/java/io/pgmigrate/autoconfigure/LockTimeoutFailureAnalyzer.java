@@ -109,7 +109,7 @@ public class LockTimeoutFailureAnalyzer extends AbstractFailureAnalyzer<LockTime
                 text.append(" on ").append(blocker.lockedObject());
             }
         }
-        append(text, "query", query(blocker.query()));
+        append(text, "query", query(blocker.queryOnOneLine()));
         return text.toString();
     }
 
@@ -119,12 +119,16 @@ public class LockTimeoutFailureAnalyzer extends AbstractFailureAnalyzer<LockTime
         }
     }
 
-    private static String query(String query) {
-        if (query == null) {
+    private static String query(String line) {
+        if (line == null) {
             return null;
         }
-        String line = query.replaceAll("\\s+", " ").trim();
-        return (line.length() <= MAX_QUERY_LENGTH) ? line : line.substring(0, MAX_QUERY_LENGTH) + "...";
+        if (line.length() <= MAX_QUERY_LENGTH) {
+            return line;
+        }
+        // never cut between the two halves of a surrogate pair (an emoji, say)
+        int end = Character.isHighSurrogate(line.charAt(MAX_QUERY_LENGTH - 1)) ? MAX_QUERY_LENGTH - 1 : MAX_QUERY_LENGTH;
+        return line.substring(0, end) + "...";
     }
 
     static String duration(Duration duration) {

@@ -68,7 +68,10 @@ public class PgMigrateEndpoint {
         if (text == null || text.length() <= this.maxTextLength) {
             return text;
         }
-        return text.substring(0, this.maxTextLength) + "...";
+        // never cut between the two halves of a surrogate pair (an emoji, say)
+        int end = Character.isHighSurrogate(text.charAt(this.maxTextLength - 1)) ? this.maxTextLength - 1
+                : this.maxTextLength;
+        return text.substring(0, end) + "...";
     }
 
     /**

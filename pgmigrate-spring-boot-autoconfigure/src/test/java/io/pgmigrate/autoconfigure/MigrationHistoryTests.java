@@ -67,6 +67,18 @@ class MigrationHistoryTests {
         assertThat(blocker.action()).isEqualTo("terminated");
     }
 
+    @Test
+    void endpointNeverCutsAnEmojiInHalf() {
+        MigrationHistory history = new MigrationHistory();
+        String query = "SELECT '" + "\uD83D\uDE00".repeat(30) + "'";
+        history.runFinished(run(1, query));
+        String shown = new PgMigrateEndpoint(history, 9).runs().runs().get(0).blockers().get(0).query();
+        String kept = shown.substring(0, shown.length() - "...".length());
+        assertThat(query).startsWith(kept);
+        assertThat(Character.isHighSurrogate(kept.charAt(kept.length() - 1))).isFalse();
+        assertThat(kept).isEqualTo("SELECT '");
+    }
+
     private static MigrationRun run(int applied, String query) {
         var template = PgMigrateMetricsTests.blocker();
         var blocker = new io.pgmigrate.core.Blocker(template.pid(), template.blockedPid(), template.user(),
