@@ -12,29 +12,29 @@ import org.slf4j.LoggerFactory;
 import org.slf4j.event.KeyValuePair;
 
 /** Captures what pgmigrate logs (logger {@code io.pgmigrate} and below) while a test runs. */
-final class LogCapture implements AutoCloseable {
+public final class LogCapture implements AutoCloseable {
 
     private final Logger logger = (Logger) LoggerFactory.getLogger("io.pgmigrate");
     private final ListAppender<ILoggingEvent> appender = new ListAppender<>();
 
-    LogCapture() {
+    public LogCapture() {
         appender.start();
         logger.addAppender(appender);
     }
 
-    List<ILoggingEvent> events() {
+    public List<ILoggingEvent> events() {
         synchronized (appender) {
             return List.copyOf(appender.list);
         }
     }
 
-    List<ILoggingEvent> at(Level level, String messageStart) {
+    public List<ILoggingEvent> at(Level level, String messageStart) {
         return events().stream()
             .filter((event) -> event.getLevel() == level && event.getFormattedMessage().startsWith(messageStart))
             .toList();
     }
 
-    static Map<String, Object> keyValues(ILoggingEvent event) {
+    public static Map<String, Object> keyValues(ILoggingEvent event) {
         List<KeyValuePair> pairs = event.getKeyValuePairs() == null ? List.of() : event.getKeyValuePairs();
         return pairs.stream().collect(Collectors.toMap((pair) -> pair.key, (pair) -> pair.value, (a, b) -> b));
     }

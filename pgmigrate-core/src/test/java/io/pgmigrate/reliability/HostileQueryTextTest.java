@@ -15,6 +15,7 @@ import io.pgmigrate.core.BlockerReport;
 import io.pgmigrate.core.StandardBlockingAction;
 import io.pgmigrate.flyway.FlywayGuard;
 import io.pgmigrate.flyway.GuardSettings;
+import io.pgmigrate.flyway.LogCapture;
 import io.pgmigrate.testsupport.PostgresTest;
 import io.pgmigrate.testsupport.TestDatabase;
 import io.pgmigrate.testsupport.TestSession;
@@ -52,7 +53,7 @@ class HostileQueryTextTest {
         settings = settings.withWatch(settings.watch().withMaxQueryLength(MAX_QUERY_LENGTH));
 
         List<ILoggingEvent> warnings;
-        try (LogLines log = new LogLines()) {
+        try (LogCapture log = new LogCapture()) {
             MigrateResult result = new FlywayGuard(settings, StandardBlockingAction.TERMINATE, events)
                 .migrate(flyway(db.dataSource(), "reliability_hostile", "history_hostile").load());
             assertThat(result.success).isTrue();
@@ -94,7 +95,7 @@ class HostileQueryTextTest {
         Events events = new Events();
 
         List<ILoggingEvent> warnings;
-        try (LogLines log = new LogLines()) {
+        try (LogCapture log = new LogCapture()) {
             // the default max-query-length (1000 characters) is more than PostgreSQL keeps of this query
             MigrateResult result = new FlywayGuard(Reliability.settings(), StandardBlockingAction.TERMINATE, events)
                 .migrate(flyway(db.dataSource(), "reliability_hostile_bytes", "history_hostile_bytes").load());
@@ -161,13 +162,13 @@ class HostileQueryTextTest {
 
     /** One WARN line for the blocker, without any line break, with the reported query flattened into it. */
     private static void assertOneLogLine(List<ILoggingEvent> warnings, TestSession blocker, String reported) {
-        assertThat(warnings).filteredOn((e) -> Integer.valueOf(blocker.pid()).equals(LogLines.keyValues(e).get("pid")))
+        assertThat(warnings).filteredOn((e) -> Integer.valueOf(blocker.pid()).equals(LogCapture.keyValues(e).get("pid")))
             .singleElement()
             .satisfies((e) -> {
                 String line = e.getFormattedMessage();
                 assertThat(line.chars().filter((c) -> LINE_BREAKS.indexOf(c) >= 0).count())
                     .as("line breaks in: %s", line).isZero();
-                Object logged = LogLines.keyValues(e).get("query");
+                Object logged = LogCapture.keyValues(e).get("query");
                 assertThat(logged).isInstanceOf(String.class);
                 String query = (String) logged;
                 assertThat(query.chars().filter((c) -> LINE_BREAKS.indexOf(c) >= 0).count()).isZero();

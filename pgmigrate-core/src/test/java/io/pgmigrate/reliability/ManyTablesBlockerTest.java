@@ -14,6 +14,7 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import io.pgmigrate.core.BlockerOutcome;
 import io.pgmigrate.core.StandardBlockingAction;
 import io.pgmigrate.flyway.FlywayGuard;
+import io.pgmigrate.flyway.LogCapture;
 import io.pgmigrate.testsupport.PostgresTest;
 import io.pgmigrate.testsupport.TestDatabase;
 import io.pgmigrate.testsupport.TestSession;
@@ -47,7 +48,7 @@ class ManyTablesBlockerTest {
 
         MigrateResult result;
         List<ILoggingEvent> log;
-        try (LogLines capture = new LogLines()) {
+        try (LogCapture capture = new LogCapture()) {
             result = new FlywayGuard(settings(), StandardBlockingAction.TERMINATE, events)
                 .migrate(flyway(db.dataSource(), "reliability_many_tables", "history_many_tables").load());
             log = capture.events();
@@ -91,7 +92,7 @@ class ManyTablesBlockerTest {
 
         MigrateResult result;
         List<ILoggingEvent> log;
-        try (LogLines capture = new LogLines()) {
+        try (LogCapture capture = new LogCapture()) {
             result = new FlywayGuard(settings(), StandardBlockingAction.TERMINATE, events)
                 .migrate(flyway(db.dataSource(), "reliability_schema", "history_schema").load());
             log = capture.events();
