@@ -17,6 +17,9 @@ final class LoggingWatchListener implements WatchListener {
 
     private static final Logger log = LoggerFactory.getLogger("io.pgmigrate");
 
+    /** The message of the last watcher failure logged; watcher thread only. */
+    private String lastFailure;
+
 
     @Override
     public void blockersDetected(List<Blocker> blockers) {
@@ -73,11 +76,14 @@ final class LoggingWatchListener implements WatchListener {
 
     @Override
     public void watcherFailed(Exception error) {
-        log.atWarn()
-            .addKeyValue("error", String.valueOf(error.getMessage()))
-            .setCause(error)
-            .log("pgmigrate: watcher poll failed; it retries with a new connection at the next poll: error={}",
-                    error.getMessage());
+        // a failure that repeats (a revoked privilege, a server that is down) is a WARN once, then DEBUG
+        String message = String.valueOf(error.getMessage());
+        boolean repeated = message.equals(lastFailure);
+        lastFailure = message;
+        LoggingEventBuilder event = repeated ? log.atDebug() : log.atWarn().setCause(error);
+        event.addKeyValue("error", message)
+            .log("pgmigrate: watcher poll failed; it retries with a new connection, backing off while it keeps "
+                    + "failing: error={}", message);
     }
 
     private static void detail(LoggingEventBuilder event, StringBuilder message, String key, Object value) {

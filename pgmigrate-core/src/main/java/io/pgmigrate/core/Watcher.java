@@ -47,6 +47,9 @@ public final class Watcher implements AutoCloseable {
 
     private static final AtomicInteger threadNumbers = new AtomicInteger();
 
+    /** The longest pause between polls while polls keep failing. */
+    private static final Duration MAX_RETRY_DELAY = Duration.ofSeconds(5);
+
     /** The watcher's own statements must never hang the watcher. */
     private static final Map<String, String> WATCHER_SESSION = Map.of(
             "application_name", APPLICATION_NAME,
@@ -64,6 +67,8 @@ public final class Watcher implements AutoCloseable {
     private final Set<Integer> protectedPids = ConcurrentHashMap.newKeySet();
     private final Set<String> reported = new HashSet<>();
     private final AtomicLong polls = new AtomicLong();
+    /** Polls failed in a row; the watcher backs off while they repeat. Watcher thread only. */
+    private int failuresInARow;
 
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition wakeUp = lock.newCondition();
@@ -151,7 +156,7 @@ public final class Watcher implements AutoCloseable {
     private boolean awaitNextPoll() {
         lock.lock();
         try {
-            long nanos = settings.pollInterval().toNanos();
+            long nanos = nextPollDelay().toNanos();
             while (running && (nanos > 0 || watched.isEmpty())) {
                 if (watched.isEmpty()) {
                     wakeUp.await();
@@ -169,6 +174,21 @@ public final class Watcher implements AutoCloseable {
         finally {
             lock.unlock();
         }
+    }
+
+    /**
+     * The poll interval; after failed polls, twice as long for each failure in a row, up to
+     * {@link #MAX_RETRY_DELAY} (never below the poll interval), so a lasting error (a revoked privilege,
+     * a server going down) does not turn into a connection storm.
+     */
+    private Duration nextPollDelay() {
+        Duration interval = settings.pollInterval();
+        if (failuresInARow == 0) {
+            return interval;
+        }
+        Duration backoff = interval.multipliedBy(1L << Math.min(failuresInARow - 1, 20));
+        Duration cap = interval.compareTo(MAX_RETRY_DELAY) > 0 ? interval : MAX_RETRY_DELAY;
+        return backoff.compareTo(cap) > 0 ? cap : backoff;
     }
 
     private void signalThread() {
@@ -189,6 +209,7 @@ public final class Watcher implements AutoCloseable {
         try {
             Connection current = connection();
             List<Blocker> blockers = distinctByPid(query.find(current, work.keySet()));
+            failuresInARow = 0;
             if (blockers.isEmpty()) {
                 return;
             }
@@ -196,6 +217,7 @@ public final class Watcher implements AutoCloseable {
             handle(current, blockers, work);
         }
         catch (SQLException | RuntimeException ex) {
+            failuresInARow++;
             closeConnection();
             listener.watcherFailed(ex);
         }

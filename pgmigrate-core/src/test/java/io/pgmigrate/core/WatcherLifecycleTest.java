@@ -12,6 +12,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
+import io.pgmigrate.flyway.LogCapture;
 import io.pgmigrate.testsupport.PostgresTest;
 import io.pgmigrate.testsupport.TestDatabase;
 import io.pgmigrate.testsupport.TestSession;
@@ -87,6 +88,47 @@ class WatcherLifecycleTest {
             finish(alter);
         }
         assertThat(report.isAlive()).isFalse();
+    }
+
+    @Test
+    void aWatcherWhoseQueriesAreDeniedReportsOnceBacksOffAndNeverStopsTheMigration(TestDatabase db)
+            throws Exception {
+        String migrator = db.createRole("migrator");
+        createOrders(db);
+        db.execute("ALTER TABLE orders OWNER TO " + migrator,
+                "REVOKE EXECUTE ON FUNCTION pg_blocking_pids(integer) FROM PUBLIC");
+        try (LogCapture log = new LogCapture()) {
+            TestSession report = reader(db, "report");
+            TestSession migration = db.sessionAs(migrator, "migration");
+            CompletableFuture<Void> alter = startBlocked(migration, "ALTER TABLE orders ADD COLUMN note text");
+            RecordingListener events = new RecordingListener();
+            try (Watcher watcher = new Watcher(db.dataSource(migrator, migrator),
+                    WatchSettings.defaults().withPollInterval(java.time.Duration.ofMillis(25)),
+                    StandardBlockingAction.TERMINATE, events).start()) {
+                watcher.watch(migration.pid(), "migration 2");
+                eventually().until(() -> events.failures.size() >= 5);
+                long started = System.nanoTime();
+                int before = events.failures.size();
+                eventually().until(() -> events.failures.size() >= before + 2);
+                long waitedMillis = (System.nanoTime() - started) / 1_000_000;
+
+                assertThat(events.failures).allSatisfy((failure) -> assertThat(failure)
+                    .hasMessageContaining("permission denied for function pg_blocking_pids"));
+                assertThat(waitedMillis).as("backing off: two more attempts after five failures take over 0.8 s")
+                    .isGreaterThanOrEqualTo(800);
+                assertThat(log.at(ch.qos.logback.classic.Level.WARN, "pgmigrate: watcher poll failed"))
+                    .as("one WARN for a failure that repeats").hasSize(1);
+                assertThat(alter).isNotDone();
+                assertThat(report.isAlive()).isTrue();
+
+                report.rollback();
+                finish(alter);
+            }
+        }
+        finally {
+            db.execute("GRANT EXECUTE ON FUNCTION pg_blocking_pids(integer) TO PUBLIC");
+        }
+        assertThat(watcherThreads()).isEmpty();
     }
 
     private static List<String> watcherThreads() {
