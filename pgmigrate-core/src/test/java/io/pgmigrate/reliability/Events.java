@@ -18,6 +18,12 @@ final class Events implements GuardListener {
     final List<LockTimeoutEvent> lockTimeouts = new CopyOnWriteArrayList<>();
     final List<MigrationRun> runs = new CopyOnWriteArrayList<>();
     final List<Exception> failures = new CopyOnWriteArrayList<>();
+    final List<String> migrationsStarted = new CopyOnWriteArrayList<>();
+
+    @Override
+    public void migrationStarted(int backendPid, String migration) {
+        migrationsStarted.add(migration);
+    }
 
     @Override
     public void blockersDetected(List<Blocker> blockers) {
@@ -46,6 +52,11 @@ final class Events implements GuardListener {
 
     List<BlockerReport> reports(BlockerOutcome outcome) {
         return reports.stream().filter((report) -> report.outcome() == outcome).toList();
+    }
+
+    /** The reports about one session. */
+    List<BlockerReport> reportsFor(int pid) {
+        return reports.stream().filter((report) -> report.blocker().pid() == pid).toList();
     }
 
     List<Integer> terminatedPids() {

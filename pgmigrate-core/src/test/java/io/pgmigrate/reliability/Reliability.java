@@ -4,6 +4,10 @@ import static org.awaitility.Awaitility.await;
 
 import java.sql.SQLException;
 import java.time.Duration;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
 
 import javax.sql.DataSource;
 
@@ -20,6 +24,45 @@ final class Reliability {
     static final Duration DEADLINE = Duration.ofSeconds(60);
 
     private Reliability() {
+    }
+
+    /**
+     * Runs {@code work} on a thread of its own (named {@code test-<name>}, not {@code pgmigrate-}, so the leak
+     * checks do not count it); the future completes with its result or its exception.
+     */
+    static <T> CompletableFuture<T> inBackground(String name, Callable<T> work) {
+        CompletableFuture<T> result = new CompletableFuture<>();
+        Thread thread = new Thread(() -> {
+            try {
+                result.complete(work.call());
+            }
+            catch (Throwable ex) {
+                result.completeExceptionally(ex);
+            }
+        }, "test-" + name);
+        thread.setDaemon(true);
+        thread.start();
+        return result;
+    }
+
+    /** The outcome of a background run, waiting at most {@link #DEADLINE}. */
+    static <T> T finish(CompletableFuture<T> work) throws Exception {
+        try {
+            return work.get(DEADLINE.toSeconds(), TimeUnit.SECONDS);
+        }
+        catch (ExecutionException ex) {
+            if (ex.getCause() instanceof Exception cause) {
+                throw cause;
+            }
+            throw ex;
+        }
+    }
+
+    /** Whether a session of this database with the given application_name waits for a lock. */
+    static boolean waitsForLock(TestDatabase db, String applicationName) throws SQLException {
+        return Boolean.TRUE.equals(db.queryValue("SELECT EXISTS (SELECT 1 FROM pg_stat_activity "
+                + "WHERE datname = current_database() AND application_name = ? AND wait_event_type = 'Lock')",
+                applicationName));
     }
 
     static ConditionFactory eventually() {

@@ -45,7 +45,7 @@ public final class PostgresServer {
     private final String password;
     private final String description;
 
-    private PostgresServer(String host, int port, String user, String password, String description) {
+    PostgresServer(String host, int port, String user, String password, String description) {
         this.host = host;
         this.port = port;
         this.user = user;

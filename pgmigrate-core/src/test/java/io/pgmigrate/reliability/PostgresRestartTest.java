@@ -1,0 +1,105 @@
+package io.pgmigrate.reliability;
+
+import static io.pgmigrate.reliability.Reliability.eventually;
+import static io.pgmigrate.reliability.Reliability.flyway;
+import static io.pgmigrate.reliability.Reliability.hasColumn;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
+
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+
+import io.pgmigrate.core.BlockerOutcome;
+import io.pgmigrate.core.StandardBlockingAction;
+import io.pgmigrate.flyway.FlywayGuard;
+import io.pgmigrate.flyway.GuardSettings;
+import io.pgmigrate.flyway.LockTimeoutExhaustedException;
+import io.pgmigrate.flyway.NonTransactionalLockTimeoutException;
+import io.pgmigrate.testsupport.DedicatedPostgres;
+import io.pgmigrate.testsupport.TestDatabase;
+import io.pgmigrate.testsupport.TestSession;
+import org.flywaydb.core.Flyway;
+import org.flywaydb.core.api.FlywayException;
+import org.flywaydb.core.api.output.MigrateResult;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Issue 7: PostgreSQL restarts (fast shutdown, then start on the same port and data) while a migration waits
+ * for a lock. Runs on a server of its own, never on the shared one.
+ */
+class PostgresRestartTest {
+
+    @Test
+    void aRestartWhileAMigrationWaitsFailsItClearlyWithoutARetryAndTheNextRunMigratesCleanly() throws Exception {
+        try (DedicatedPostgres postgres = DedicatedPostgres.startNew()) {
+            TestDatabase db = postgres.createDatabase("restart");
+            db.execute("CREATE TABLE orders (id int PRIMARY KEY, total int)", "CREATE TABLE audit (id int)",
+                    "INSERT INTO orders SELECT g, g FROM generate_series(1, 100) g");
+            TestSession report = db.session("report").begin().execute("SELECT count(*) FROM orders");
+            // retries are configured: a migration that failed for another reason than its lock timeout must still
+            // not be tried again; show leaves the blocker alone, so the migration keeps waiting
+            GuardSettings settings = Reliability.settings().withLockTimeout(Duration.ofSeconds(30)).withLockRetries(3)
+                .withLockRetryDelay(Duration.ofMillis(100));
+            Events events = new Events();
+            Flyway flyway = flyway(db.dataSource(), "reliability_restart", "history_restart").load();
+            CompletableFuture<MigrateResult> run = Reliability.inBackground("restart-migration",
+                    () -> new FlywayGuard(settings, StandardBlockingAction.SHOW, events).migrate(flyway));
+            eventually().until(() -> !events.reports(BlockerOutcome.SHOWN).isEmpty() || run.isDone());
+            assertThat(run).as("the migration waits for the report").isNotDone();
+            assertThat(hasColumn(db, "public", "audit", "note")).as("its first step is not committed").isFalse();
+
+            postgres.stop();
+            Throwable failure = catchThrowable(() -> Reliability.finish(run));
+
+            // the migration fails with Flyway's own error, naming the migration and the lost connection
+            assertThat(failure).isInstanceOf(FlywayException.class)
+                .isNotInstanceOf(LockTimeoutExhaustedException.class)
+                .isNotInstanceOf(NonTransactionalLockTimeoutException.class);
+            System.out.println("pgmigrate measured: restart failure: " + failure);
+            assertThat(sqlStates(failure)).as("SQL states in %s", failure)
+                .anyMatch((state) -> state.equals("57P01") || state.startsWith("08"));
+            // no retry: one start of the migration, no lock-timeout event, one failed run
+            assertThat(events.migrationsStarted).containsExactly("1 (add notes)");
+            assertThat(events.lockTimeouts).isEmpty();
+            assertThat(events.runs).singleElement().satisfies((r) -> {
+                assertThat(r.success()).isFalse();
+                assertThat(r.migrationsApplied()).isZero();
+                assertThat(r.failure()).isNotBlank();
+            });
+            // the watcher's thread ended with the run
+            assertThat(Reliability.pgmigrateThreadAlive()).isFalse();
+
+            postgres.start();
+            // PostgreSQL rolled the half-done migration back: neither step, no history row
+            assertThat(hasColumn(db, "public", "audit", "note")).isFalse();
+            assertThat(hasColumn(db, "public", "orders", "note")).isFalse();
+            assertThat(db.queryValue("SELECT count(*) FROM history_restart WHERE version = '1'")).isEqualTo(0L);
+            assertThat(db.isAlive(report.pid())).isFalse();
+
+            Events next = new Events();
+            MigrateResult result = new FlywayGuard(settings, StandardBlockingAction.TERMINATE, next).migrate(flyway);
+
+            assertThat(result.success).isTrue();
+            assertThat(result.migrationsExecuted).isEqualTo(1);
+            assertThat(hasColumn(db, "public", "audit", "note")).isTrue();
+            assertThat(hasColumn(db, "public", "orders", "note")).isTrue();
+            assertThat(db.queryValue("SELECT count(*) FROM history_restart WHERE version = '1' AND success"))
+                .isEqualTo(1L);
+            assertThat(next.failures).isEmpty();
+            assertThat(next.reports).isEmpty();
+            assertThat(Reliability.pgmigrateThreadAlive()).isFalse();
+            eventually().until(() -> Reliability.pgmigrateSessions(db) == 0);
+        }
+    }
+
+    private static java.util.List<String> sqlStates(Throwable failure) {
+        java.util.List<String> states = new java.util.ArrayList<>();
+        for (Throwable current = failure; current != null; current = current.getCause()) {
+            if (current instanceof SQLException sql && sql.getSQLState() != null) {
+                states.add(sql.getSQLState());
+            }
+        }
+        return states;
+    }
+}
