@@ -1,3 +1,4 @@
 ALTER TABLE orders ADD COLUMN c2 int;
--- holds the table a while, so the terminated client has time to reconnect and queue for its lock again
-SELECT pg_sleep(0.5);
+-- keeps the table until the terminated client has reconnected and queued for its lock again (the test
+-- defines the function): so the client holds the lock again when the next migration starts
+SELECT await_queued_blocker();
