@@ -65,13 +65,12 @@ public class PgMigrateEndpoint {
     }
 
     private String cut(String text) {
-        if (text == null || text.length() <= this.maxTextLength) {
+        // characters counted as PostgreSQL's left() counts them when the watcher cuts a query (code points): a
+        // query kept whole for the log is shown whole here too, and no cut splits a surrogate pair (an emoji, say)
+        if (text == null || text.codePointCount(0, text.length()) <= this.maxTextLength) {
             return text;
         }
-        // never cut between the two halves of a surrogate pair (an emoji, say)
-        int end = Character.isHighSurrogate(text.charAt(this.maxTextLength - 1)) ? this.maxTextLength - 1
-                : this.maxTextLength;
-        return text.substring(0, end) + "...";
+        return text.substring(0, text.offsetByCodePoints(0, this.maxTextLength)) + "...";
     }
 
     /**

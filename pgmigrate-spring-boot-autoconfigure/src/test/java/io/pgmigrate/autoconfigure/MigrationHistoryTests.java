@@ -76,7 +76,8 @@ class MigrationHistoryTests {
         String kept = shown.substring(0, shown.length() - "...".length());
         assertThat(query).startsWith(kept);
         assertThat(Character.isHighSurrogate(kept.charAt(kept.length() - 1))).isFalse();
-        assertThat(kept).isEqualTo("SELECT '");
+        // 9 characters as PostgreSQL counts them: the emoji is one, kept whole
+        assertThat(kept).isEqualTo("SELECT '\uD83D\uDE00");
     }
 
     private static MigrationRun run(int applied, String query) {
