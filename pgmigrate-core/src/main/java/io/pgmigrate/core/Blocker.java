@@ -64,7 +64,16 @@ public record Blocker(
      * space. {@code null} when PostgreSQL showed no query.
      */
     public String queryOnOneLine() {
-        return query == null ? null : LINE_BREAKS_AND_SPACES.matcher(query).replaceAll(" ").trim();
+        return oneLine(query);
+    }
+
+    /**
+     * A text of a blocker (its query, role, database, object or transaction name; quoted identifiers may hold line
+     * breaks) on one line, for log lines and messages: each run of white space or line breaks becomes one space.
+     * {@code null} for {@code null}.
+     */
+    public static String oneLine(String text) {
+        return text == null ? null : LINE_BREAKS_AND_SPACES.matcher(text).replaceAll(" ").trim();
     }
 
     /** Whether this is a prepared transaction: no session exists that an action could end. */

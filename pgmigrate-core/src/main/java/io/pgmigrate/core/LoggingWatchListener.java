@@ -90,8 +90,10 @@ final class LoggingWatchListener implements WatchListener {
         if (value == null || "".equals(value)) {
             return;
         }
-        event.addKeyValue(key, value);
-        String text = value.toString();
+        // names from the catalog may hold line breaks (quoted identifiers): one event must stay one line
+        Object flat = value instanceof String string ? Blocker.oneLine(string) : value;
+        event.addKeyValue(key, flat);
+        String text = flat.toString();
         boolean quote = text.isEmpty() || text.chars().anyMatch((c) -> c == ' ' || c == '"' || c == '=');
         message.append(' ').append(key).append('=');
         message.append(quote ? '"' + text.replace("\"", "\\\"") + '"' : text);

@@ -49,10 +49,11 @@ final class BlockerText {
         return duration == null ? "unknown" : String.format(Locale.ROOT, "%.3fs", duration.toNanos() / 1e9);
     }
 
-    private static String quote(String value) {
-        if (value == null) {
+    private static String quote(String text) {
+        if (text == null) {
             return "unknown";
         }
+        String value = Blocker.oneLine(text);
         boolean quote = value.isEmpty() || value.chars().anyMatch((c) -> c == ' ' || c == '"' || c == '=');
         return quote ? '"' + value.replace("\"", "\\\"") + '"' : value;
     }

@@ -117,6 +117,52 @@ class HostileQueryTextTest {
         assertThat(warnings).hasSize(1);
     }
 
+    @Test
+    void roleAndTableNamesWithLineBreaksStayOnOneLogLine(TestDatabase db) throws Exception {
+        // quoted identifiers may hold any character but NUL; a name must not start a forged line in the log
+        String table = "orders\nWARN forged line";
+        String role = "pgmigrate role\r\nWARN forged\u2028line";
+        String quotedRole = "\"" + role + "\"";
+        db.execute("DROP ROLE IF EXISTS " + quotedRole,
+                "CREATE TABLE \"" + table + "\" (id int)",
+                "CREATE ROLE " + quotedRole + " LOGIN PASSWORD '" + role + "'",
+                "GRANT CONNECT ON DATABASE " + db.name() + " TO " + quotedRole,
+                "GRANT SELECT ON \"" + table + "\" TO " + quotedRole);
+        try {
+            TestSession blocker = db.sessionAs(role, "forged-names").begin()
+                .execute("SELECT count(*) FROM \"" + table + "\"");
+            Events events = new Events();
+
+            List<ILoggingEvent> warnings;
+            try (LogCapture log = new LogCapture()) {
+                MigrateResult result = new FlywayGuard(Reliability.settings(), StandardBlockingAction.TERMINATE, events)
+                    .migrate(flyway(db.dataSource(), "reliability_hostile_names", "history_hostile_names").load());
+                assertThat(result.success).isTrue();
+                warnings = log.at(Level.WARN, "pgmigrate: Terminated a session blocking migration 1 (add note)");
+            }
+            eventually().until(() -> !blocker.isAlive());
+
+            // the report keeps the names as PostgreSQL has them; the log line has them on one line
+            assertThat(events.reports).singleElement().satisfies((report) -> {
+                assertThat(report.outcome()).isEqualTo(BlockerOutcome.TERMINATED);
+                assertThat(report.blocker().user()).isEqualTo(role);
+                assertThat(report.blocker().lockedObject()).contains(table);
+            });
+            assertThat(warnings).singleElement().satisfies((e) -> {
+                String line = e.getFormattedMessage();
+                assertThat(line.chars().filter((c) -> LINE_BREAKS.indexOf(c) >= 0).count())
+                    .as("line breaks in: %s", line).isZero();
+                assertThat(line).contains(" user=\"pgmigrate role WARN forged line\"")
+                    .contains("orders WARN forged line");
+                assertThat(LogCapture.keyValues(e).get("user")).isEqualTo("pgmigrate role WARN forged line");
+                assertThat(String.valueOf(LogCapture.keyValues(e).get("object"))).contains("orders WARN forged line");
+            });
+        }
+        finally {
+            db.execute("DROP OWNED BY " + quotedRole, "DROP ROLE " + quotedRole);
+        }
+    }
+
     /** SELECT count(*) FROM orders over several lines, then a comment to exactly {@code length} characters. */
     private static String longAsciiQuery(int length) {
         String head = "SELECT count(*)\n\tFROM orders\r\nWHERE id > 0\n/* ";

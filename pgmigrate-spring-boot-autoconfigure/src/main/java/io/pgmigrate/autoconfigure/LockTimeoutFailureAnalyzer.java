@@ -93,7 +93,7 @@ public class LockTimeoutFailureAnalyzer extends AbstractFailureAnalyzer<LockTime
     static String describe(Blocker blocker) {
         StringBuilder text = new StringBuilder();
         if (blocker.isPreparedTransaction()) {
-            text.append("prepared transaction '").append(blocker.preparedTransaction()).append('\'');
+            text.append("prepared transaction '").append(Blocker.oneLine(blocker.preparedTransaction())).append('\'');
         }
         else {
             text.append("pid ").append(blocker.pid());
@@ -106,7 +106,7 @@ public class LockTimeoutFailureAnalyzer extends AbstractFailureAnalyzer<LockTime
         if (blocker.lockModes() != null && !blocker.lockModes().isEmpty()) {
             text.append(blocker.lockGranted() ? ", holds " : ", queues ahead of it for ").append(blocker.lockModes());
             if (blocker.lockedObject() != null) {
-                text.append(" on ").append(blocker.lockedObject());
+                text.append(" on ").append(Blocker.oneLine(blocker.lockedObject()));
             }
         }
         append(text, "query", query(blocker.queryOnOneLine()));
@@ -115,7 +115,7 @@ public class LockTimeoutFailureAnalyzer extends AbstractFailureAnalyzer<LockTime
 
     private static void append(StringBuilder text, String label, String value) {
         if (value != null && !value.isEmpty()) {
-            text.append(", ").append(label).append(' ').append(value);
+            text.append(", ").append(label).append(' ').append(Blocker.oneLine(value));
         }
     }
 

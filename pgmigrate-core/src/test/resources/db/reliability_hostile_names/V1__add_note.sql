@@ -1,0 +1,2 @@
+ALTER TABLE "orders
+WARN forged line" ADD COLUMN note text;
