@@ -84,6 +84,8 @@ public final class FlywayGuard {
      * @return the result of the last attempt
      * @throws LockTimeoutExhaustedException when a transactional migration hit the lock timeout on every attempt
      * @throws NonTransactionalLockTimeoutException when a migration outside a transaction hit the lock timeout
+     * @throws UnpinnedConnectionException when a migration's connection moved to another backend (a transaction
+     *         pooler); the migration was not started
      * @throws FlywayException when the migration fails otherwise, as Flyway reports it
      */
     public MigrateResult migrate(Flyway flyway) {
@@ -123,6 +125,11 @@ public final class FlywayGuard {
                 return guardedCopy(configuration, dataSource, run).migrate();
             }
             catch (FlywayException ex) {
+                UnpinnedConnectionException unpinned = causeOfType(ex, UnpinnedConnectionException.class);
+                if (unpinned != null) {
+                    // Flyway wraps what the callback threw; the guard's own explanation is the one to show
+                    throw unpinned;
+                }
                 GuardedRun.Migration failed = run.failed();
                 if (failed == null || !isLockTimeout(ex)) {
                     throw ex;
@@ -213,6 +220,17 @@ public final class FlywayGuard {
         Callback[] all = Arrays.copyOf(callbacks, callbacks.length + 1);
         all[callbacks.length] = callback;
         return all;
+    }
+
+    private static <T extends Throwable> T causeOfType(Throwable failure, Class<T> type) {
+        Throwable current = failure;
+        for (int depth = 0; current != null && depth < 32; depth++) {
+            if (type.isInstance(current)) {
+                return type.cast(current);
+            }
+            current = current.getCause();
+        }
+        return null;
     }
 
     private static boolean isLockTimeout(Throwable failure) {

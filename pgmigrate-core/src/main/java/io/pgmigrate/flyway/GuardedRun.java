@@ -117,6 +117,10 @@ final class GuardedRun implements WatchListener {
     /** BEFORE_EACH_MIGRATE, on the migration connection, inside the migration's transaction if it has one. */
     void migrationStarting(Connection connection, MigrationInfo info) throws SQLException {
         int pid = backendPid(connection);
+        if (connection instanceof GuardedDataSource.GuardedConnection guarded && guarded.backendPid() != pid) {
+            // a transaction pooler gave the migration another server connection than the one prepared at connect
+            throw new UnpinnedConnectionException(name(info), guarded.backendPid(), pid);
+        }
         boolean inTransaction = !connection.getAutoCommit();
         Migration migration = new Migration(name(info), pid, inTransaction,
                 inTransaction ? null : invalidIndexes(connection, name(info)));
@@ -261,11 +265,11 @@ final class GuardedRun implements WatchListener {
         return (info.getVersion() == null ? "repeatable" : info.getVersion().getVersion()) + " (" + description + ")";
     }
 
+    /**
+     * The backend that runs the migration, asked again rather than taken from the connection's opening: behind a
+     * transaction pooler they differ. Asking is harmless inside the migration's transaction.
+     */
     private static int backendPid(Connection connection) throws SQLException {
-        if (connection instanceof GuardedDataSource.GuardedConnection guarded) {
-            return guarded.backendPid();
-        }
-        // Flyway handed out a connection it wrapped itself; asking is harmless inside the migration's transaction
         try (Statement statement = connection.createStatement();
                 ResultSet rows = statement.executeQuery("SELECT pg_backend_pid()")) {
             rows.next();

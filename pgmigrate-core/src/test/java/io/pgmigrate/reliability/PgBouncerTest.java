@@ -4,17 +4,25 @@ import static io.pgmigrate.reliability.Reliability.eventually;
 import static io.pgmigrate.reliability.Reliability.flyway;
 import static io.pgmigrate.reliability.Reliability.hasColumn;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 
 import io.pgmigrate.core.BlockerOutcome;
 import io.pgmigrate.core.StandardBlockingAction;
 import io.pgmigrate.flyway.FlywayGuard;
+import io.pgmigrate.flyway.UnpinnedConnectionException;
+import io.pgmigrate.testsupport.PgBouncer;
 import io.pgmigrate.testsupport.PostgresTest;
 import io.pgmigrate.testsupport.TestDatabase;
+import org.flywaydb.core.api.callback.Callback;
+import org.flywaydb.core.api.callback.Context;
+import org.flywaydb.core.api.callback.Event;
 import org.flywaydb.core.api.output.MigrateResult;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -62,6 +70,78 @@ class PgBouncerTest {
             // server connections PgBouncer keeps in its pool carry no pgmigrate setting
             eventually().until(() -> Reliability.pgmigrateSessions(db) == 0);
         }
+    }
+
+    @Test
+    void inTransactionPoolingAMigrationWhoseConnectionMovedToAnotherBackendIsNotStarted(TestDatabase db)
+            throws Exception {
+        db.execute("DROP TABLE IF EXISTS orders", "CREATE TABLE orders (id int)");
+        try (PgBouncer bouncer = PgBouncer.start(db, "transaction")) {
+            Events events = new Events();
+            // between Flyway's connect and its first migration, PgBouncer's server connections are recycled
+            // (server_lifetime): the migration's transaction runs on a new backend
+            Callback serverConnectionsRecycled = new BeforeMigrate(bouncer::recycleServerConnections);
+
+            assertThatThrownBy(() -> new FlywayGuard(Reliability.settings(), StandardBlockingAction.TERMINATE, events)
+                .migrate(flyway(bouncer.dataSource(), "reliability_watcher", "history_transaction")
+                    .callbacks(serverConnectionsRecycled)
+                    .target("1")
+                    .load()))
+                .isInstanceOfSatisfying(UnpinnedConnectionException.class, (unpinned) -> {
+                    assertThat(unpinned.migration()).isEqualTo("1 (add note to orders)");
+                    assertThat(unpinned.currentPid()).isNotEqualTo(unpinned.connectedPid());
+                    assertThat(unpinned.getMessage())
+                        .startsWith("pgmigrate: migration 1 (add note to orders) was not started: its connection "
+                                + "moved from PostgreSQL backend pid " + unpinned.connectedPid() + " to pid "
+                                + unpinned.currentPid())
+                        .contains("PgBouncer pool_mode=transaction")
+                        .contains("session pooling mode");
+                });
+
+            // nothing of the migration ran, and nothing was watched or signalled
+            assertThat(hasColumn(db, "public", "orders", "note")).isFalse();
+            assertThat(db.queryValue("SELECT count(*) FROM history_transaction WHERE version = '1'")).isEqualTo(0L);
+            assertThat(events.migrationsStarted).isEmpty();
+            assertThat(events.reports).isEmpty();
+            assertThat(events.runs).singleElement().satisfies((run) -> {
+                assertThat(run.success()).isFalse();
+                assertThat(run.failure()).contains("was not started");
+            });
+            assertThat(Reliability.pgmigrateThreadAlive()).isFalse();
+        }
+    }
+
+    /** Runs an action at Flyway's BEFORE_MIGRATE, once the connections are open and before any migration. */
+    private record BeforeMigrate(SqlAction action) implements Callback {
+
+        @Override
+        public boolean supports(Event event, Context context) {
+            return event == Event.BEFORE_MIGRATE;
+        }
+
+        @Override
+        public boolean canHandleInTransaction(Event event, Context context) {
+            return true;
+        }
+
+        @Override
+        public void handle(Event event, Context context) {
+            try {
+                action.run();
+            }
+            catch (Exception ex) {
+                throw new IllegalStateException(ex);
+            }
+        }
+
+        @Override
+        public String getCallbackName() {
+            return "test-before-migrate";
+        }
+    }
+
+    private interface SqlAction {
+        void run() throws Exception;
     }
 
     private static int backendPid(Connection connection) throws Exception {

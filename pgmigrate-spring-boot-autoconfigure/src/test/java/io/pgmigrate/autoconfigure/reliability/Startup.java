@@ -72,6 +72,12 @@ final class Startup {
     }
 
     static ConfigurableApplicationContext start(TestDatabase database, String schema, List<String> properties) {
+        return start(database, schema, properties, new Class<?>[0]);
+    }
+
+    /** Starts the application with more configuration classes, such as a Flyway callback of the test. */
+    static ConfigurableApplicationContext start(TestDatabase database, String schema, List<String> properties,
+            Class<?>... configurations) {
         Map<String, Object> defaults = new LinkedHashMap<>();
         defaults.put("spring.datasource.url", database.jdbcUrl());
         defaults.put("spring.datasource.username", database.user());
@@ -84,6 +90,7 @@ final class Startup {
         defaults.put("management.endpoints.web.exposure.include", "pgmigrate,metrics");
         defaults.put("spring.main.banner-mode", "off");
         SpringApplication application = new SpringApplication(TestApplication.class);
+        application.addPrimarySources(List.of(configurations));
         application.setDefaultProperties(defaults);
         return application.run(properties.stream().map((property) -> "--" + property).toArray(String[]::new));
     }

@@ -1,4 +1,4 @@
-package io.pgmigrate.reliability;
+package io.pgmigrate.testsupport;
 
 import java.io.IOException;
 import java.net.ServerSocket;
@@ -7,6 +7,8 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.Connection;
 import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -16,7 +18,6 @@ import java.util.stream.Stream;
 
 import javax.sql.DataSource;
 
-import io.pgmigrate.testsupport.TestDatabase;
 import org.postgresql.ds.PGSimpleDataSource;
 
 /**
@@ -24,22 +25,26 @@ import org.postgresql.ds.PGSimpleDataSource;
  * application and PostgreSQL. Needs the {@code pgbouncer} binary (Debian's package {@code pgbouncer});
  * {@link #binary()} is {@code null} when there is none, so a test can skip.
  */
-final class PgBouncer implements AutoCloseable {
+public final class PgBouncer implements AutoCloseable {
+
+    private static final Duration DEADLINE = Duration.ofSeconds(60);
 
     private final Path directory;
     private final Process process;
     private final int port;
     private final TestDatabase db;
+    private final String poolMode;
 
-    private PgBouncer(Path directory, Process process, int port, TestDatabase db) {
+    private PgBouncer(Path directory, Process process, int port, TestDatabase db, String poolMode) {
         this.directory = directory;
         this.process = process;
         this.port = port;
         this.db = db;
+        this.poolMode = poolMode;
     }
 
     /** The pgbouncer binary on the PATH or in /usr/sbin, {@code null} when it is not installed. */
-    static Path binary() {
+    public static Path binary() {
         List<String> places = new ArrayList<>(List.of(System.getenv().getOrDefault("PATH", "").split(":")));
         places.add("/usr/sbin");
         places.add("/usr/local/sbin");
@@ -55,7 +60,7 @@ final class PgBouncer implements AutoCloseable {
      * Starts PgBouncer in the given pool mode ({@code session} or {@code transaction}) in front of the database's
      * server, trusting the test's superuser, and returns once a connection through it works.
      */
-    static PgBouncer start(TestDatabase db, String poolMode) throws Exception {
+    public static PgBouncer start(TestDatabase db, String poolMode) throws Exception {
         Path directory = Files.createTempDirectory("pgmigrate-pgbouncer");
         int port = freePort();
         String serverUrl = db.jdbcUrl().substring("jdbc:postgresql://".length());
@@ -77,6 +82,8 @@ final class PgBouncer implements AutoCloseable {
                 "pool_mode = " + poolMode,
                 "max_client_conn = 200",
                 "default_pool_size = 50",
+                // a server connection is checked before PgBouncer hands it out, so one that was closed is replaced
+                "server_check_delay = 0",
                 // the JDBC driver sends extra_float_digits at start-up, which PgBouncer does not track
                 "ignore_startup_parameters = extra_float_digits",
                 ""));
@@ -93,31 +100,42 @@ final class PgBouncer implements AutoCloseable {
             .redirectErrorStream(true)
             .redirectOutput(directory.resolve("pgbouncer.log").toFile())
             .start();
-        PgBouncer bouncer = new PgBouncer(directory, process, port, db);
-        try {
-            Reliability.eventually().ignoreExceptions().until(() -> {
-                if (!process.isAlive()) {
-                    throw new IllegalStateException("pgbouncer exited: " + bouncer.log());
+        PgBouncer bouncer = new PgBouncer(directory, process, port, db, poolMode);
+        // poll until a connection through it works, up to a deadline
+        long deadline = System.nanoTime() + DEADLINE.toNanos();
+        SQLException lastFailure = null;
+        while (System.nanoTime() < deadline) {
+            if (!process.isAlive()) {
+                bouncer.close();
+                throw new IllegalStateException("pgbouncer exited: " + bouncer.log());
+            }
+            try (Connection connection = bouncer.connect("pgbouncer-probe")) {
+                if (connection.isValid(5)) {
+                    return bouncer;
                 }
-                try (Connection connection = bouncer.connect("pgbouncer-probe")) {
-                    return connection.isValid(5);
-                }
-            });
+            }
+            catch (SQLException ex) {
+                lastFailure = ex;
+            }
+            Thread.sleep(20);
         }
-        catch (RuntimeException ex) {
-            bouncer.close();
-            throw new IllegalStateException("pgbouncer did not start: " + bouncer.log(), ex);
-        }
-        return bouncer;
+        bouncer.close();
+        throw new IllegalStateException("pgbouncer did not start within " + DEADLINE + ": " + bouncer.log(),
+                lastFailure);
     }
 
-    /** JDBC URL of the test database through PgBouncer. */
-    String jdbcUrl() {
-        return "jdbc:postgresql://127.0.0.1:" + port + "/" + db.name();
+    /**
+     * JDBC URL of the test database through PgBouncer. In transaction pooling the driver uses no named prepared
+     * statements ({@code prepareThreshold=0}), as PgBouncer 1.18 does not carry them from one server connection
+     * to the next.
+     */
+    public String jdbcUrl() {
+        return "jdbc:postgresql://127.0.0.1:" + port + "/" + db.name()
+                + ("transaction".equals(poolMode) ? "?prepareThreshold=0" : "");
     }
 
     /** A non-pooling DataSource of the test database through PgBouncer, as the test's superuser. */
-    DataSource dataSource() {
+    public DataSource dataSource() {
         PGSimpleDataSource dataSource = new PGSimpleDataSource();
         dataSource.setUrl(jdbcUrl());
         dataSource.setUser(db.user());
@@ -125,7 +143,8 @@ final class PgBouncer implements AutoCloseable {
         return dataSource;
     }
 
-    Connection connect(String applicationName) throws Exception {
+    /** A connection through PgBouncer, as the test's superuser, with the given application_name. */
+    public Connection connect(String applicationName) throws Exception {
         Properties properties = new Properties();
         properties.setProperty("user", db.user());
         properties.setProperty("password", db.password());
@@ -133,7 +152,31 @@ final class PgBouncer implements AutoCloseable {
         return DriverManager.getConnection(jdbcUrl(), properties);
     }
 
-    String log() {
+    /**
+     * Ends PgBouncer's server connections, as its {@code server_lifetime} or a restart of the pooler would, and
+     * returns once they have exited: every backend of the test database but the caller's and those idle in a
+     * transaction (which pin their server connection to a client). Meant for tests whose only other sessions go
+     * through PgBouncer. PgBouncer checks a server connection before handing it out ({@code server_check_delay=0}),
+     * so the next transaction of a client runs on a new backend.
+     */
+    public void recycleServerConnections() throws SQLException, InterruptedException {
+        Object now = db.queryValue("SELECT clock_timestamp()");
+        String servers = "FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() "
+                + "AND backend_type = 'client backend' AND state IS DISTINCT FROM 'idle in transaction' "
+                + "AND backend_start < ?";
+        db.queryValue("SELECT count(pg_terminate_backend(pid)) " + servers, now);
+        long deadline = System.nanoTime() + DEADLINE.toNanos();
+        while (!Long.valueOf(0).equals(db.queryValue("SELECT count(*) " + servers, now))) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("PgBouncer's server connections did not exit within "
+                        + DEADLINE);
+            }
+            Thread.sleep(10);
+        }
+    }
+
+    /** What PgBouncer printed so far. */
+    public String log() {
         try {
             return Files.readString(directory.resolve("pgbouncer.log"));
         }
