@@ -10,8 +10,6 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
-import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
 
 import io.pgmigrate.core.BlockerOutcome;
 import io.pgmigrate.core.StandardBlockingAction;
@@ -20,9 +18,6 @@ import io.pgmigrate.flyway.UnpinnedConnectionException;
 import io.pgmigrate.testsupport.PgBouncer;
 import io.pgmigrate.testsupport.PostgresTest;
 import io.pgmigrate.testsupport.TestDatabase;
-import org.flywaydb.core.api.callback.Callback;
-import org.flywaydb.core.api.callback.Context;
-import org.flywaydb.core.api.callback.Event;
 import org.flywaydb.core.api.output.MigrateResult;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -80,11 +75,9 @@ class PgBouncerTest {
             Events events = new Events();
             // between Flyway's connect and its first migration, PgBouncer's server connections are recycled
             // (server_lifetime): the migration's transaction runs on a new backend
-            Callback serverConnectionsRecycled = new BeforeMigrate(bouncer::recycleServerConnections);
-
             assertThatThrownBy(() -> new FlywayGuard(Reliability.settings(), StandardBlockingAction.TERMINATE, events)
                 .migrate(flyway(bouncer.dataSource(), "reliability_watcher", "history_transaction")
-                    .callbacks(serverConnectionsRecycled)
+                    .callbacks(bouncer.recycleServerConnectionsBeforeMigrate())
                     .target("1")
                     .load()))
                 .isInstanceOfSatisfying(UnpinnedConnectionException.class, (unpinned) -> {
@@ -109,39 +102,6 @@ class PgBouncerTest {
             });
             assertThat(Reliability.pgmigrateThreadAlive()).isFalse();
         }
-    }
-
-    /** Runs an action at Flyway's BEFORE_MIGRATE, once the connections are open and before any migration. */
-    private record BeforeMigrate(SqlAction action) implements Callback {
-
-        @Override
-        public boolean supports(Event event, Context context) {
-            return event == Event.BEFORE_MIGRATE;
-        }
-
-        @Override
-        public boolean canHandleInTransaction(Event event, Context context) {
-            return true;
-        }
-
-        @Override
-        public void handle(Event event, Context context) {
-            try {
-                action.run();
-            }
-            catch (Exception ex) {
-                throw new IllegalStateException(ex);
-            }
-        }
-
-        @Override
-        public String getCallbackName() {
-            return "test-before-migrate";
-        }
-    }
-
-    private interface SqlAction {
-        void run() throws Exception;
     }
 
     private static int backendPid(Connection connection) throws Exception {

@@ -18,6 +18,9 @@ import java.util.stream.Stream;
 
 import javax.sql.DataSource;
 
+import org.flywaydb.core.api.callback.Callback;
+import org.flywaydb.core.api.callback.Context;
+import org.flywaydb.core.api.callback.Event;
 import org.postgresql.ds.PGSimpleDataSource;
 
 /**
@@ -173,6 +176,40 @@ public final class PgBouncer implements AutoCloseable {
             }
             Thread.sleep(10);
         }
+    }
+
+    /**
+     * A Flyway callback that {@linkplain #recycleServerConnections() recycles the server connections} at
+     * BEFORE_MIGRATE: after Flyway has opened its connections and before its first migration.
+     */
+    public Callback recycleServerConnectionsBeforeMigrate() {
+        return new Callback() {
+
+            @Override
+            public boolean supports(Event event, Context context) {
+                return event == Event.BEFORE_MIGRATE;
+            }
+
+            @Override
+            public boolean canHandleInTransaction(Event event, Context context) {
+                return true;
+            }
+
+            @Override
+            public void handle(Event event, Context context) {
+                try {
+                    recycleServerConnections();
+                }
+                catch (SQLException | InterruptedException ex) {
+                    throw new IllegalStateException("could not recycle PgBouncer's server connections", ex);
+                }
+            }
+
+            @Override
+            public String getCallbackName() {
+                return "recycle-pgbouncer-server-connections";
+            }
+        };
     }
 
     /** What PgBouncer printed so far. */

@@ -10,8 +10,6 @@ import io.pgmigrate.testsupport.PgBouncer;
 import io.pgmigrate.testsupport.PostgresTest;
 import io.pgmigrate.testsupport.TestDatabase;
 import org.flywaydb.core.api.callback.Callback;
-import org.flywaydb.core.api.callback.Context;
-import org.flywaydb.core.api.callback.Event;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -114,33 +112,7 @@ class PgBouncerStartupTests {
 
         @Bean
         Callback recycleServerConnections() {
-            return new Callback() {
-
-                @Override
-                public boolean supports(Event event, Context context) {
-                    return event == Event.BEFORE_MIGRATE;
-                }
-
-                @Override
-                public boolean canHandleInTransaction(Event event, Context context) {
-                    return true;
-                }
-
-                @Override
-                public void handle(Event event, Context context) {
-                    try {
-                        bouncer.recycleServerConnections();
-                    }
-                    catch (Exception ex) {
-                        throw new IllegalStateException(ex);
-                    }
-                }
-
-                @Override
-                public String getCallbackName() {
-                    return "recycle-server-connections";
-                }
-            };
+            return bouncer.recycleServerConnectionsBeforeMigrate();
         }
     }
 }
