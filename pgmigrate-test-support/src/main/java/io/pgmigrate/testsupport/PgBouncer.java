@@ -192,7 +192,8 @@ public final class PgBouncer implements AutoCloseable {
 
             @Override
             public boolean canHandleInTransaction(Event event, Context context) {
-                return true;
+                // run outside Flyway's transactions, so no server connection is pinned to Flyway while it runs
+                return false;
             }
 
             @Override
