@@ -93,6 +93,80 @@ class PostgresRestartTest {
         }
     }
 
+    @Test
+    void aRestartWhileAMigrationOutsideATransactionWaitsLeavesItsFirstStepAndTheNextRunRefusesToRunItAgain()
+            throws Exception {
+        try (DedicatedPostgres postgres = DedicatedPostgres.startNew()) {
+            TestDatabase db = postgres.createDatabase("restart_nontx");
+            db.execute("CREATE TABLE orders (id int PRIMARY KEY, total int)", "CREATE TABLE audit (id int)");
+            TestSession report = db.session("report").begin().execute("SELECT count(*) FROM orders");
+            GuardSettings settings = Reliability.settings().withLockTimeout(Duration.ofSeconds(30)).withLockRetries(3)
+                .withLockRetryDelay(Duration.ofMillis(100));
+            Events events = new Events();
+            Flyway flyway = flyway(db.dataSource(), "reliability_restart_nontx", "history_restart_nontx").load();
+            CompletableFuture<MigrateResult> run = Reliability.inBackground("restart-nontx-migration",
+                    () -> new FlywayGuard(settings, StandardBlockingAction.SHOW, events).migrate(flyway));
+            eventually().until(() -> !events.reports(BlockerOutcome.SHOWN).isEmpty() || run.isDone());
+            assertThat(run).as("the migration waits for the report").isNotDone();
+            // outside a transaction, the first step is committed before the second waits
+            assertThat(hasColumn(db, "public", "audit", "note")).isTrue();
+
+            postgres.stop();
+            Throwable failure = catchThrowable(() -> Reliability.finish(run));
+
+            assertThat(failure).isInstanceOf(FlywayException.class)
+                .isNotInstanceOf(LockTimeoutExhaustedException.class)
+                .isNotInstanceOf(NonTransactionalLockTimeoutException.class);
+            System.out.println("pgmigrate measured: restart failure outside a transaction: " + failure);
+            assertThat(sqlStates(failure)).as("SQL states in %s", failure)
+                .anyMatch((state) -> state.equals("57P01") || state.startsWith("08"));
+            // a half-applied migration is never tried again: one start, no lock-timeout event, one failed run
+            assertThat(events.migrationsStarted).containsExactly("1 (add notes)");
+            assertThat(events.lockTimeouts).isEmpty();
+            assertThat(events.runs).singleElement().satisfies((r) -> {
+                assertThat(r.success()).isFalse();
+                assertThat(r.migrationsApplied()).isZero();
+            });
+            assertThat(Reliability.pgmigrateThreadAlive()).isFalse();
+
+            postgres.start();
+            // PostgreSQL could not take the first step back; the second never ran. Flyway's connection died with
+            // the server, so it could not record the failure either: the migration looks pending.
+            assertThat(hasColumn(db, "public", "audit", "note")).isTrue();
+            assertThat(hasColumn(db, "public", "orders", "note")).isFalse();
+            assertThat(db.queryValue("SELECT count(*) FROM history_restart_nontx WHERE version = '1'")).isEqualTo(0L);
+
+            // the next start-up runs it again and stops at the step that was already applied: it fails clearly,
+            // it is not retried, and it changes nothing
+            Events second = new Events();
+            Throwable again = catchThrowable(
+                    () -> new FlywayGuard(settings, StandardBlockingAction.TERMINATE, second).migrate(flyway));
+            assertThat(again).isInstanceOf(FlywayException.class)
+                .isNotInstanceOf(LockTimeoutExhaustedException.class)
+                .isNotInstanceOf(NonTransactionalLockTimeoutException.class);
+            assertThat(sqlStates(again)).as("SQL states in %s", again).contains("42701");
+            // Flyway records no failed row here either: the migration stays pending, with nothing to repair
+            assertThat(db.queryValue("SELECT count(*) FROM history_restart_nontx WHERE version = '1'")).isEqualTo(0L);
+            assertThat(second.migrationsStarted).containsExactly("1 (add notes)");
+            assertThat(hasColumn(db, "public", "orders", "note")).isFalse();
+            assertThat(Reliability.pgmigrateThreadAlive()).isFalse();
+
+            // the operator takes the first step back; then the migration applies cleanly
+            db.execute("ALTER TABLE audit DROP COLUMN note");
+            MigrateResult result = new FlywayGuard(settings, StandardBlockingAction.TERMINATE, new Events())
+                .migrate(flyway);
+            assertThat(result.success).isTrue();
+            assertThat(result.migrationsExecuted).isEqualTo(1);
+            assertThat(hasColumn(db, "public", "audit", "note")).isTrue();
+            assertThat(hasColumn(db, "public", "orders", "note")).isTrue();
+            assertThat(db.queryValue("SELECT count(*) FROM history_restart_nontx WHERE version = '1' AND success"))
+                .isEqualTo(1L);
+            assertThat(db.isAlive(report.pid())).isFalse();
+            assertThat(Reliability.pgmigrateThreadAlive()).isFalse();
+            eventually().until(() -> Reliability.pgmigrateSessions(db) == 0);
+        }
+    }
+
     private static java.util.List<String> sqlStates(Throwable failure) {
         java.util.List<String> states = new java.util.ArrayList<>();
         for (Throwable current = failure; current != null; current = current.getCause()) {
