@@ -4,29 +4,32 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.stream.Stream;
 
 import io.pgmigrate.core.Blocker;
 import io.pgmigrate.core.BlockerOutcome;
 import io.pgmigrate.core.BlockerReport;
 
-/** Keeps every event of a guarded run, for assertions. */
-class RecordingGuardListener implements GuardListener {
+/** Keeps every event of guarded runs, for the assertions of the Flyway and the reliability tests. */
+public class RecordingGuardListener implements GuardListener {
 
-    record Started(int pid, String migration) {
+    /** A migration started on a backend. */
+    public record Started(int pid, String migration) {
     }
 
-    record Finished(String migration, boolean success, Duration lockWait) {
+    /** A migration finished. */
+    public record Finished(String migration, boolean success, Duration lockWait) {
     }
 
-    final List<Instant> runsStarted = new CopyOnWriteArrayList<>();
-    final List<Started> started = new CopyOnWriteArrayList<>();
-    final List<Finished> finished = new CopyOnWriteArrayList<>();
-    final List<LockTimeoutEvent> lockTimeouts = new CopyOnWriteArrayList<>();
-    final List<SelfBlockedEvent> selfBlocked = new CopyOnWriteArrayList<>();
-    final List<MigrationRun> runs = new CopyOnWriteArrayList<>();
-    final List<List<Blocker>> detections = new CopyOnWriteArrayList<>();
-    final List<BlockerReport> reports = new CopyOnWriteArrayList<>();
-    final List<Exception> failures = new CopyOnWriteArrayList<>();
+    public final List<Instant> runsStarted = new CopyOnWriteArrayList<>();
+    public final List<Started> started = new CopyOnWriteArrayList<>();
+    public final List<Finished> finished = new CopyOnWriteArrayList<>();
+    public final List<LockTimeoutEvent> lockTimeouts = new CopyOnWriteArrayList<>();
+    public final List<SelfBlockedEvent> selfBlocked = new CopyOnWriteArrayList<>();
+    public final List<MigrationRun> runs = new CopyOnWriteArrayList<>();
+    public final List<List<Blocker>> detections = new CopyOnWriteArrayList<>();
+    public final List<BlockerReport> reports = new CopyOnWriteArrayList<>();
+    public final List<Exception> failures = new CopyOnWriteArrayList<>();
 
     @Override
     public void runStarted(Instant at) {
@@ -73,7 +76,29 @@ class RecordingGuardListener implements GuardListener {
         failures.add(error);
     }
 
-    List<BlockerReport> reports(BlockerOutcome outcome) {
+    public List<BlockerReport> reports(BlockerOutcome outcome) {
         return reports.stream().filter((report) -> report.outcome() == outcome).toList();
+    }
+
+    /** The names of the migrations started, in order, one entry per start. */
+    public List<String> migrationsStarted() {
+        return started.stream().map(Started::migration).toList();
+    }
+
+    /** The reports about one session. */
+    public List<BlockerReport> reportsFor(int pid) {
+        return reports.stream().filter((report) -> report.blocker().pid() == pid).toList();
+    }
+
+    public List<Integer> terminatedPids() {
+        return reports(BlockerOutcome.TERMINATED).stream().map((report) -> report.blocker().pid()).toList();
+    }
+
+    /** Every pid the watcher ever saw, in a detection or a report. */
+    public List<Integer> pidsSeen() {
+        return Stream.concat(detections.stream().flatMap(List::stream), reports.stream().map(BlockerReport::blocker))
+            .map(Blocker::pid)
+            .distinct()
+            .toList();
     }
 }

@@ -16,6 +16,7 @@ import io.pgmigrate.core.StandardBlockingAction;
 import io.pgmigrate.flyway.FlywayGuard;
 import io.pgmigrate.flyway.GuardSettings;
 import io.pgmigrate.flyway.LogCapture;
+import io.pgmigrate.flyway.RecordingGuardListener;
 import io.pgmigrate.testsupport.PostgresTest;
 import io.pgmigrate.testsupport.TestDatabase;
 import io.pgmigrate.testsupport.TestSession;
@@ -48,7 +49,7 @@ class HostileQueryTextTest {
             .as("a cut after %d UTF-16 units would split an emoji", MAX_QUERY_LENGTH).isTrue();
         TestSession longBlocker = db.session("long-query").begin().execute(longQuery);
         TestSession nonAsciiBlocker = db.session("non-ascii-query").begin().execute(nonAscii);
-        Events events = new Events();
+        RecordingGuardListener events = new RecordingGuardListener();
         GuardSettings settings = Reliability.settings();
         settings = settings.withWatch(settings.watch().withMaxQueryLength(MAX_QUERY_LENGTH));
 
@@ -92,7 +93,7 @@ class HostileQueryTextTest {
         TestSession blocker = db.session("huge-non-ascii").begin().execute(query);
         long trackedBytes = ((Number) db.queryValue(
                 "SELECT setting::bigint FROM pg_settings WHERE name = 'track_activity_query_size'")).longValue();
-        Events events = new Events();
+        RecordingGuardListener events = new RecordingGuardListener();
 
         List<ILoggingEvent> warnings;
         try (LogCapture log = new LogCapture()) {
@@ -131,7 +132,7 @@ class HostileQueryTextTest {
         try {
             TestSession blocker = db.sessionAs(role, "forged-names").begin()
                 .execute("SELECT count(*) FROM \"" + table + "\"");
-            Events events = new Events();
+            RecordingGuardListener events = new RecordingGuardListener();
 
             List<ILoggingEvent> warnings;
             try (LogCapture log = new LogCapture()) {
@@ -188,7 +189,7 @@ class HostileQueryTextTest {
         return prefix.append("😀🚀".repeat(100)).append("'").toString();
     }
 
-    private static String reportedQuery(Events events, TestSession blocker) {
+    private static String reportedQuery(RecordingGuardListener events, TestSession blocker) {
         List<BlockerReport> reports = events.reports.stream()
             .filter((r) -> r.blocker().pid() == blocker.pid()).toList();
         assertThat(reports).singleElement()

@@ -15,6 +15,7 @@ import io.pgmigrate.core.BlockerOutcome;
 import io.pgmigrate.core.StandardBlockingAction;
 import io.pgmigrate.flyway.FlywayGuard;
 import io.pgmigrate.flyway.LogCapture;
+import io.pgmigrate.flyway.RecordingGuardListener;
 import io.pgmigrate.testsupport.PostgresTest;
 import io.pgmigrate.testsupport.TestDatabase;
 import io.pgmigrate.testsupport.TestSession;
@@ -44,7 +45,7 @@ class ManyTablesBlockerTest {
                 + "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())", blocker.pid()))
             .as("the blocker holds a lock on each of the %d tables", TABLES)
             .isEqualTo((long) TABLES);
-        Events events = new Events();
+        RecordingGuardListener events = new RecordingGuardListener();
 
         MigrateResult result;
         List<ILoggingEvent> log;
@@ -88,7 +89,7 @@ class ManyTablesBlockerTest {
         TestSession other = db.session("other-schema-app").begin()
             .execute("LOCK TABLE other_schema.orders IN ACCESS EXCLUSIVE MODE");
         TestSession blocker = db.session("public-report").begin().execute("SELECT count(*) FROM public.orders");
-        Events events = new Events();
+        RecordingGuardListener events = new RecordingGuardListener();
 
         MigrateResult result;
         List<ILoggingEvent> log;

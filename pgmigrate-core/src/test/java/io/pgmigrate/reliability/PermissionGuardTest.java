@@ -13,6 +13,7 @@ import io.pgmigrate.core.BlockerReport;
 import io.pgmigrate.core.StandardBlockingAction;
 import io.pgmigrate.flyway.FlywayGuard;
 import io.pgmigrate.flyway.LogCapture;
+import io.pgmigrate.flyway.RecordingGuardListener;
 import io.pgmigrate.testsupport.PostgresTest;
 import io.pgmigrate.testsupport.TestDatabase;
 import io.pgmigrate.testsupport.TestSession;
@@ -36,7 +37,7 @@ class PermissionGuardTest {
         db.execute("DROP TABLE IF EXISTS orders", "CREATE TABLE orders (id int)", "ALTER TABLE orders OWNER TO " + migrator,
                 "GRANT SELECT ON orders TO " + app);
         TestSession blocker = db.sessionAs(app, "report").begin().execute("SELECT count(*) FROM orders");
-        Events events = new Events();
+        RecordingGuardListener events = new RecordingGuardListener();
         try (LogCapture log = new LogCapture()) {
             CompletableFuture<MigrateResult> run = Reliability.inBackground("not-permitted",
                     () -> new FlywayGuard(Reliability.settings(), StandardBlockingAction.TERMINATE, events)
@@ -81,7 +82,7 @@ class PermissionGuardTest {
         db.execute("DROP TABLE IF EXISTS orders", "CREATE TABLE orders (id int)", "ALTER TABLE orders OWNER TO " + migrator,
                 "GRANT SELECT ON orders TO " + app, "GRANT pg_signal_backend TO " + migrator);
         TestSession blocker = db.sessionAs(app, "report").begin().execute("SELECT count(*) FROM orders");
-        Events events = new Events();
+        RecordingGuardListener events = new RecordingGuardListener();
 
         MigrateResult result = new FlywayGuard(Reliability.settings(), StandardBlockingAction.TERMINATE, events)
             .migrate(flyway(db.dataSource(migrator, migrator), "reliability_watcher", "history_granted")

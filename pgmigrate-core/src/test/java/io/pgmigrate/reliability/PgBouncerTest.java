@@ -14,6 +14,7 @@ import java.sql.Statement;
 import io.pgmigrate.core.BlockerOutcome;
 import io.pgmigrate.core.StandardBlockingAction;
 import io.pgmigrate.flyway.FlywayGuard;
+import io.pgmigrate.flyway.RecordingGuardListener;
 import io.pgmigrate.flyway.UnpinnedConnectionException;
 import io.pgmigrate.testsupport.PgBouncer;
 import io.pgmigrate.testsupport.PostgresTest;
@@ -47,7 +48,7 @@ class PgBouncerTest {
             try (Statement statement = blocker.createStatement()) {
                 statement.execute("SELECT count(*) FROM orders");
             }
-            Events events = new Events();
+            RecordingGuardListener events = new RecordingGuardListener();
 
             MigrateResult result = new FlywayGuard(Reliability.settings(), StandardBlockingAction.TERMINATE, events)
                 .migrate(flyway(bouncer.dataSource(), "reliability_watcher", "history_session").target("1").load());
@@ -72,7 +73,7 @@ class PgBouncerTest {
             throws Exception {
         db.execute("DROP TABLE IF EXISTS orders", "CREATE TABLE orders (id int)");
         try (PgBouncer bouncer = PgBouncer.start(db, "transaction")) {
-            Events events = new Events();
+            RecordingGuardListener events = new RecordingGuardListener();
             // between Flyway's connect and its first migration, PgBouncer's server connections are recycled
             // (server_lifetime): the migration's transaction runs on a new backend
             assertThatThrownBy(() -> new FlywayGuard(Reliability.settings(), StandardBlockingAction.TERMINATE, events)
@@ -94,7 +95,7 @@ class PgBouncerTest {
             // nothing of the migration ran, and nothing was watched or signalled
             assertThat(hasColumn(db, "public", "orders", "note")).isFalse();
             assertThat(db.queryValue("SELECT count(*) FROM history_transaction WHERE version = '1'")).isEqualTo(0L);
-            assertThat(events.migrationsStarted).isEmpty();
+            assertThat(events.migrationsStarted()).isEmpty();
             assertThat(events.reports).isEmpty();
             assertThat(events.runs).singleElement().satisfies((run) -> {
                 assertThat(run.success()).isFalse();

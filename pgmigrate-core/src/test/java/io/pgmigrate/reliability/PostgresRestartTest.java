@@ -16,6 +16,7 @@ import io.pgmigrate.flyway.FlywayGuard;
 import io.pgmigrate.flyway.GuardSettings;
 import io.pgmigrate.flyway.LockTimeoutExhaustedException;
 import io.pgmigrate.flyway.NonTransactionalLockTimeoutException;
+import io.pgmigrate.flyway.RecordingGuardListener;
 import io.pgmigrate.testsupport.DedicatedPostgres;
 import io.pgmigrate.testsupport.TestDatabase;
 import io.pgmigrate.testsupport.TestSession;
@@ -41,7 +42,7 @@ class PostgresRestartTest {
             // not be tried again; show leaves the blocker alone, so the migration keeps waiting
             GuardSettings settings = Reliability.settings().withLockTimeout(Duration.ofSeconds(30)).withLockRetries(3)
                 .withLockRetryDelay(Duration.ofMillis(100));
-            Events events = new Events();
+            RecordingGuardListener events = new RecordingGuardListener();
             Flyway flyway = flyway(db.dataSource(), "reliability_restart", "history_restart").load();
             CompletableFuture<MigrateResult> run = Reliability.inBackground("restart-migration",
                     () -> new FlywayGuard(settings, StandardBlockingAction.SHOW, events).migrate(flyway));
@@ -60,7 +61,7 @@ class PostgresRestartTest {
             assertThat(sqlStates(failure)).as("SQL states in %s", failure)
                 .anyMatch((state) -> state.equals("57P01") || state.startsWith("08"));
             // no retry: one start of the migration, no lock-timeout event, one failed run
-            assertThat(events.migrationsStarted).containsExactly("1 (add notes)");
+            assertThat(events.migrationsStarted()).containsExactly("1 (add notes)");
             assertThat(events.lockTimeouts).isEmpty();
             assertThat(events.runs).singleElement().satisfies((r) -> {
                 assertThat(r.success()).isFalse();
@@ -77,7 +78,7 @@ class PostgresRestartTest {
             assertThat(db.queryValue("SELECT count(*) FROM history_restart WHERE version = '1'")).isEqualTo(0L);
             assertThat(db.isAlive(report.pid())).isFalse();
 
-            Events next = new Events();
+            RecordingGuardListener next = new RecordingGuardListener();
             MigrateResult result = new FlywayGuard(settings, StandardBlockingAction.TERMINATE, next).migrate(flyway);
 
             assertThat(result.success).isTrue();
@@ -102,7 +103,7 @@ class PostgresRestartTest {
             TestSession report = db.session("report").begin().execute("SELECT count(*) FROM orders");
             GuardSettings settings = Reliability.settings().withLockTimeout(Duration.ofSeconds(30)).withLockRetries(3)
                 .withLockRetryDelay(Duration.ofMillis(100));
-            Events events = new Events();
+            RecordingGuardListener events = new RecordingGuardListener();
             Flyway flyway = flyway(db.dataSource(), "reliability_restart_nontx", "history_restart_nontx").load();
             CompletableFuture<MigrateResult> run = Reliability.inBackground("restart-nontx-migration",
                     () -> new FlywayGuard(settings, StandardBlockingAction.SHOW, events).migrate(flyway));
@@ -121,7 +122,7 @@ class PostgresRestartTest {
             assertThat(sqlStates(failure)).as("SQL states in %s", failure)
                 .anyMatch((state) -> state.equals("57P01") || state.startsWith("08"));
             // a half-applied migration is never tried again: one start, no lock-timeout event, one failed run
-            assertThat(events.migrationsStarted).containsExactly("1 (add notes)");
+            assertThat(events.migrationsStarted()).containsExactly("1 (add notes)");
             assertThat(events.lockTimeouts).isEmpty();
             assertThat(events.runs).singleElement().satisfies((r) -> {
                 assertThat(r.success()).isFalse();
@@ -138,7 +139,7 @@ class PostgresRestartTest {
 
             // the next start-up runs it again and stops at the step that was already applied: it fails clearly,
             // it is not retried, and it changes nothing
-            Events second = new Events();
+            RecordingGuardListener second = new RecordingGuardListener();
             Throwable again = catchThrowable(
                     () -> new FlywayGuard(settings, StandardBlockingAction.TERMINATE, second).migrate(flyway));
             assertThat(again).isInstanceOf(FlywayException.class)
@@ -147,13 +148,13 @@ class PostgresRestartTest {
             assertThat(sqlStates(again)).as("SQL states in %s", again).contains("42701");
             // Flyway records no failed row here either: the migration stays pending, with nothing to repair
             assertThat(db.queryValue("SELECT count(*) FROM history_restart_nontx WHERE version = '1'")).isEqualTo(0L);
-            assertThat(second.migrationsStarted).containsExactly("1 (add notes)");
+            assertThat(second.migrationsStarted()).containsExactly("1 (add notes)");
             assertThat(hasColumn(db, "public", "orders", "note")).isFalse();
             assertThat(Reliability.pgmigrateThreadAlive()).isFalse();
 
             // the operator takes the first step back; then the migration applies cleanly
             db.execute("ALTER TABLE audit DROP COLUMN note");
-            MigrateResult result = new FlywayGuard(settings, StandardBlockingAction.TERMINATE, new Events())
+            MigrateResult result = new FlywayGuard(settings, StandardBlockingAction.TERMINATE, new RecordingGuardListener())
                 .migrate(flyway);
             assertThat(result.success).isTrue();
             assertThat(result.migrationsExecuted).isEqualTo(1);

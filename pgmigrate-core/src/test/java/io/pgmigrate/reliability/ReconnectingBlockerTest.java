@@ -18,6 +18,7 @@ import io.pgmigrate.core.BlockerReport;
 import io.pgmigrate.core.StandardBlockingAction;
 import io.pgmigrate.flyway.FlywayGuard;
 import io.pgmigrate.flyway.GuardSettings;
+import io.pgmigrate.flyway.RecordingGuardListener;
 import io.pgmigrate.testsupport.PostgresTest;
 import io.pgmigrate.testsupport.TestDatabase;
 import io.pgmigrate.testsupport.TestSession;
@@ -67,7 +68,7 @@ class ReconnectingBlockerTest {
         assertThat(blocker.locks.get()).as("the blocker holds its lock before the migration starts").isEqualTo(1);
 
         PidRecordingDataSource dataSource = new PidRecordingDataSource(db.dataSource());
-        Events events = new Events();
+        RecordingGuardListener events = new RecordingGuardListener();
         // a lock timeout far above the time the guard needs, so it never runs out; retries configured, never used
         GuardSettings settings = Reliability.settings().withLockTimeout(Duration.ofSeconds(20))
             .withLockRetries(LOCK_RETRIES).withLockRetryDelay(Duration.ofMillis(100));
@@ -94,7 +95,7 @@ class ReconnectingBlockerTest {
         assertThat(db.queryValue("SELECT count(*) FROM history_reconnect WHERE success AND version <> '0'"))
             .isEqualTo((long) MIGRATIONS);
         assertThat(events.lockTimeouts).isEmpty();
-        assertThat(events.migrationsStarted).as("each migration ran once").hasSize(MIGRATIONS).doesNotHaveDuplicates();
+        assertThat(events.migrationsStarted()).as("each migration ran once").hasSize(MIGRATIONS).doesNotHaveDuplicates();
         List<Integer> terminated = events.terminatedPids();
         assertThat(terminated).hasSize(MIGRATIONS).doesNotHaveDuplicates();
         assertThat(blocker.reconnects.get()).isEqualTo(MIGRATIONS);

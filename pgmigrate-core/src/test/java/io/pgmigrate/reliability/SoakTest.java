@@ -18,6 +18,7 @@ import io.pgmigrate.core.BlockerOutcome;
 import io.pgmigrate.core.StandardBlockingAction;
 import io.pgmigrate.flyway.FlywayGuard;
 import io.pgmigrate.flyway.GuardSettings;
+import io.pgmigrate.flyway.RecordingGuardListener;
 import io.pgmigrate.testsupport.PostgresTest;
 import io.pgmigrate.testsupport.TestDatabase;
 import io.pgmigrate.testsupport.TestSession;
@@ -70,7 +71,7 @@ class SoakTest {
                     allBlockerPids.add(blocker.pid());
                     runsWithBlocker++;
                 }
-                Events events = new Events();
+                RecordingGuardListener events = new RecordingGuardListener();
 
                 MigrateResult result = new FlywayGuard(settings, StandardBlockingAction.TERMINATE, events)
                     .migrate(flyway);

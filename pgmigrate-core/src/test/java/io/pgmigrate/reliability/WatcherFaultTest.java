@@ -17,6 +17,7 @@ import io.pgmigrate.core.Watcher;
 import io.pgmigrate.flyway.FlywayGuard;
 import io.pgmigrate.flyway.GuardSettings;
 import io.pgmigrate.flyway.LogCapture;
+import io.pgmigrate.flyway.RecordingGuardListener;
 import io.pgmigrate.testsupport.PostgresTest;
 import io.pgmigrate.testsupport.TestDatabase;
 import io.pgmigrate.testsupport.TestSession;
@@ -43,7 +44,7 @@ class WatcherFaultTest {
         TestSession report = db.session("report").begin().execute("SELECT count(*) FROM invoices");
         GuardSettings defaults = Reliability.settings();
         GuardSettings settings = defaults.withWatch(defaults.watch().withExcludedApplicationNames(Set.of("backup-tool")));
-        Events events = new Events();
+        RecordingGuardListener events = new RecordingGuardListener();
         try (LogCapture log = new LogCapture()) {
             CompletableFuture<MigrateResult> run = Reliability.inBackground("watcher-killed",
                     () -> new FlywayGuard(settings, StandardBlockingAction.TERMINATE, events)
@@ -85,7 +86,7 @@ class WatcherFaultTest {
                 "REVOKE EXECUTE ON FUNCTION pg_blocking_pids(integer) FROM PUBLIC");
         try (LogCapture log = new LogCapture()) {
             TestSession report = db.session("report").begin().execute("SELECT count(*) FROM orders");
-            Events events = new Events();
+            RecordingGuardListener events = new RecordingGuardListener();
             CompletableFuture<MigrateResult> run = Reliability.inBackground("watcher-denied",
                     () -> new FlywayGuard(Reliability.settings(), StandardBlockingAction.TERMINATE, events)
                         .migrate(flyway(db.dataSource(migrator, migrator), "reliability_watcher", "history_denied")
