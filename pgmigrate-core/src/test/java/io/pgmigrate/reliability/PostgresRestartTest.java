@@ -31,6 +31,14 @@ import org.junit.jupiter.api.Test;
  */
 class PostgresRestartTest {
 
+    /**
+     * Retries are configured: a migration that failed for another reason than its lock timeout must still not be
+     * tried again.
+     */
+    private static final GuardSettings SETTINGS = Reliability.settings().withLockTimeout(Duration.ofSeconds(30))
+        .withLockRetries(3)
+        .withLockRetryDelay(Duration.ofMillis(100));
+
     @Test
     void aRestartWhileAMigrationWaitsFailsItClearlyWithoutARetryAndTheNextRunMigratesCleanly() throws Exception {
         try (DedicatedPostgres postgres = DedicatedPostgres.startNew()) {
@@ -38,38 +46,12 @@ class PostgresRestartTest {
             db.execute("CREATE TABLE orders (id int PRIMARY KEY, total int)", "CREATE TABLE audit (id int)",
                     "INSERT INTO orders SELECT g, g FROM generate_series(1, 100) g");
             TestSession report = db.session("report").begin().execute("SELECT count(*) FROM orders");
-            // retries are configured: a migration that failed for another reason than its lock timeout must still
-            // not be tried again; show leaves the blocker alone, so the migration keeps waiting
-            GuardSettings settings = Reliability.settings().withLockTimeout(Duration.ofSeconds(30)).withLockRetries(3)
-                .withLockRetryDelay(Duration.ofMillis(100));
             RecordingGuardListener events = new RecordingGuardListener();
             Flyway flyway = flyway(db.dataSource(), "reliability_restart", "history_restart").load();
-            CompletableFuture<MigrateResult> run = Reliability.inBackground("restart-migration",
-                    () -> new FlywayGuard(settings, StandardBlockingAction.SHOW, events).migrate(flyway));
-            eventually().until(() -> !events.reports(BlockerOutcome.SHOWN).isEmpty() || run.isDone());
-            assertThat(run).as("the migration waits for the report").isNotDone();
+            CompletableFuture<MigrateResult> run = migrateBehindReport(flyway, events);
             assertThat(hasColumn(db, "public", "audit", "note")).as("its first step is not committed").isFalse();
 
-            postgres.stop();
-            Throwable failure = catchThrowable(() -> Reliability.finish(run));
-
-            // the migration fails with Flyway's own error, naming the migration and the lost connection
-            assertThat(failure).isInstanceOf(FlywayException.class)
-                .isNotInstanceOf(LockTimeoutExhaustedException.class)
-                .isNotInstanceOf(NonTransactionalLockTimeoutException.class);
-            System.out.println("pgmigrate measured: restart failure: " + failure);
-            assertThat(sqlStates(failure)).as("SQL states in %s", failure)
-                .anyMatch((state) -> state.equals("57P01") || state.startsWith("08"));
-            // no retry: one start of the migration, no lock-timeout event, one failed run
-            assertThat(events.migrationsStarted()).containsExactly("1 (add notes)");
-            assertThat(events.lockTimeouts).isEmpty();
-            assertThat(events.runs).singleElement().satisfies((r) -> {
-                assertThat(r.success()).isFalse();
-                assertThat(r.migrationsApplied()).isZero();
-                assertThat(r.failure()).isNotBlank();
-            });
-            // the watcher's thread ended with the run
-            assertThat(Reliability.pgmigrateThreadAlive()).isFalse();
+            restartFailsTheMigrationOnceWithoutARetry(postgres, run, events);
 
             postgres.start();
             // PostgreSQL rolled the half-done migration back: neither step, no history row
@@ -79,7 +61,7 @@ class PostgresRestartTest {
             assertThat(db.isAlive(report.pid())).isFalse();
 
             RecordingGuardListener next = new RecordingGuardListener();
-            MigrateResult result = new FlywayGuard(settings, StandardBlockingAction.TERMINATE, next).migrate(flyway);
+            MigrateResult result = new FlywayGuard(SETTINGS, StandardBlockingAction.TERMINATE, next).migrate(flyway);
 
             assertThat(result.success).isTrue();
             assertThat(result.migrationsExecuted).isEqualTo(1);
@@ -101,34 +83,14 @@ class PostgresRestartTest {
             TestDatabase db = postgres.createDatabase("restart_nontx");
             db.execute("CREATE TABLE orders (id int PRIMARY KEY, total int)", "CREATE TABLE audit (id int)");
             TestSession report = db.session("report").begin().execute("SELECT count(*) FROM orders");
-            GuardSettings settings = Reliability.settings().withLockTimeout(Duration.ofSeconds(30)).withLockRetries(3)
-                .withLockRetryDelay(Duration.ofMillis(100));
             RecordingGuardListener events = new RecordingGuardListener();
             Flyway flyway = flyway(db.dataSource(), "reliability_restart_nontx", "history_restart_nontx").load();
-            CompletableFuture<MigrateResult> run = Reliability.inBackground("restart-nontx-migration",
-                    () -> new FlywayGuard(settings, StandardBlockingAction.SHOW, events).migrate(flyway));
-            eventually().until(() -> !events.reports(BlockerOutcome.SHOWN).isEmpty() || run.isDone());
-            assertThat(run).as("the migration waits for the report").isNotDone();
+            CompletableFuture<MigrateResult> run = migrateBehindReport(flyway, events);
             // outside a transaction, the first step is committed before the second waits
             assertThat(hasColumn(db, "public", "audit", "note")).isTrue();
 
-            postgres.stop();
-            Throwable failure = catchThrowable(() -> Reliability.finish(run));
-
-            assertThat(failure).isInstanceOf(FlywayException.class)
-                .isNotInstanceOf(LockTimeoutExhaustedException.class)
-                .isNotInstanceOf(NonTransactionalLockTimeoutException.class);
-            System.out.println("pgmigrate measured: restart failure outside a transaction: " + failure);
-            assertThat(sqlStates(failure)).as("SQL states in %s", failure)
-                .anyMatch((state) -> state.equals("57P01") || state.startsWith("08"));
-            // a half-applied migration is never tried again: one start, no lock-timeout event, one failed run
-            assertThat(events.migrationsStarted()).containsExactly("1 (add notes)");
-            assertThat(events.lockTimeouts).isEmpty();
-            assertThat(events.runs).singleElement().satisfies((r) -> {
-                assertThat(r.success()).isFalse();
-                assertThat(r.migrationsApplied()).isZero();
-            });
-            assertThat(Reliability.pgmigrateThreadAlive()).isFalse();
+            // a half-applied migration is never tried again
+            restartFailsTheMigrationOnceWithoutARetry(postgres, run, events);
 
             postgres.start();
             // PostgreSQL could not take the first step back; the second never ran. Flyway's connection died with
@@ -141,7 +103,7 @@ class PostgresRestartTest {
             // it is not retried, and it changes nothing
             RecordingGuardListener second = new RecordingGuardListener();
             Throwable again = catchThrowable(
-                    () -> new FlywayGuard(settings, StandardBlockingAction.TERMINATE, second).migrate(flyway));
+                    () -> new FlywayGuard(SETTINGS, StandardBlockingAction.TERMINATE, second).migrate(flyway));
             assertThat(again).isInstanceOf(FlywayException.class)
                 .isNotInstanceOf(LockTimeoutExhaustedException.class)
                 .isNotInstanceOf(NonTransactionalLockTimeoutException.class);
@@ -154,7 +116,7 @@ class PostgresRestartTest {
 
             // the operator takes the first step back; then the migration applies cleanly
             db.execute("ALTER TABLE audit DROP COLUMN note");
-            MigrateResult result = new FlywayGuard(settings, StandardBlockingAction.TERMINATE, new RecordingGuardListener())
+            MigrateResult result = new FlywayGuard(SETTINGS, StandardBlockingAction.TERMINATE, new RecordingGuardListener())
                 .migrate(flyway);
             assertThat(result.success).isTrue();
             assertThat(result.migrationsExecuted).isEqualTo(1);
@@ -166,6 +128,43 @@ class PostgresRestartTest {
             assertThat(Reliability.pgmigrateThreadAlive()).isFalse();
             eventually().until(() -> Reliability.pgmigrateSessions(db) == 0);
         }
+    }
+
+    /**
+     * Starts the guarded migration in the background and returns once it waits for the report. Show leaves the
+     * report alone, so the migration keeps waiting.
+     */
+    private static CompletableFuture<MigrateResult> migrateBehindReport(Flyway flyway, RecordingGuardListener events) {
+        CompletableFuture<MigrateResult> run = Reliability.inBackground("restart-migration",
+                () -> new FlywayGuard(SETTINGS, StandardBlockingAction.SHOW, events).migrate(flyway));
+        eventually().until(() -> !events.reports(BlockerOutcome.SHOWN).isEmpty() || run.isDone());
+        assertThat(run).as("the migration waits for the report").isNotDone();
+        return run;
+    }
+
+    /**
+     * Stops PostgreSQL under the waiting migration: it fails with Flyway's own error for the lost connection, once
+     * (no retry, no lock-timeout event, one failed run), and the watcher's thread ends with the run.
+     */
+    private static void restartFailsTheMigrationOnceWithoutARetry(DedicatedPostgres postgres,
+            CompletableFuture<MigrateResult> run, RecordingGuardListener events) {
+        postgres.stop();
+        Throwable failure = catchThrowable(() -> Reliability.finish(run));
+
+        assertThat(failure).isInstanceOf(FlywayException.class)
+            .isNotInstanceOf(LockTimeoutExhaustedException.class)
+            .isNotInstanceOf(NonTransactionalLockTimeoutException.class);
+        System.out.println("pgmigrate measured: restart failure: " + failure);
+        assertThat(sqlStates(failure)).as("SQL states in %s", failure)
+            .anyMatch((state) -> state.equals("57P01") || state.startsWith("08"));
+        assertThat(events.migrationsStarted()).containsExactly("1 (add notes)");
+        assertThat(events.lockTimeouts).isEmpty();
+        assertThat(events.runs).singleElement().satisfies((r) -> {
+            assertThat(r.success()).isFalse();
+            assertThat(r.migrationsApplied()).isZero();
+            assertThat(r.failure()).isNotBlank();
+        });
+        assertThat(Reliability.pgmigrateThreadAlive()).isFalse();
     }
 
     private static java.util.List<String> sqlStates(Throwable failure) {
