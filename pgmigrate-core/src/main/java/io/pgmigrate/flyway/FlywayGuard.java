@@ -233,15 +233,10 @@ public final class FlywayGuard {
         return null;
     }
 
+    /** Whether the first SQL error in the failure's causes is PostgreSQL's lock_not_available. */
     private static boolean isLockTimeout(Throwable failure) {
-        Throwable current = failure;
-        for (int depth = 0; current != null && depth < 32; depth++) {
-            if (current instanceof SQLException sql) {
-                return LOCK_NOT_AVAILABLE.equals(sql.getSQLState());
-            }
-            current = current.getCause();
-        }
-        return false;
+        SQLException sql = causeOfType(failure, SQLException.class);
+        return sql != null && LOCK_NOT_AVAILABLE.equals(sql.getSQLState());
     }
 
     private static void pause(Duration delay, FlywayException failure) {
