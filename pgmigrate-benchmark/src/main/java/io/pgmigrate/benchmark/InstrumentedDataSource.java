@@ -1,27 +1,24 @@
 package io.pgmigrate.benchmark;
 
-import java.io.PrintWriter;
 import java.lang.reflect.InvocationHandler;
-import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
 import java.lang.reflect.Proxy;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
-import java.sql.SQLException;
-import java.sql.SQLFeatureNotSupportedException;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.logging.Logger;
 
 import javax.sql.DataSource;
+
+import io.pgmigrate.testsupport.ForwardingDataSource;
 
 /**
  * A DataSource that times every statement sent through its connections, from the call that executes it to
  * the close of its result (all rows fetched). The watcher gets one, so its polls can be timed from outside
  * the engine without touching it.
  */
-final class InstrumentedDataSource implements DataSource {
+final class InstrumentedDataSource extends ForwardingDataSource {
 
     /** What a statement does, told apart by the SQL text. */
     enum Kind {
@@ -52,11 +49,10 @@ final class InstrumentedDataSource implements DataSource {
     record Sample(Kind kind, long startNanos, long durationNanos) {
     }
 
-    private final DataSource target;
     private final List<Sample> samples = new ArrayList<>();
 
     InstrumentedDataSource(DataSource target) {
-        this.target = target;
+        super(target);
     }
 
     /** Samples recorded since the last {@link #clear()}. */
@@ -74,16 +70,7 @@ final class InstrumentedDataSource implements DataSource {
     }
 
     @Override
-    public Connection getConnection() throws SQLException {
-        return wrap(target.getConnection());
-    }
-
-    @Override
-    public Connection getConnection(String username, String password) throws SQLException {
-        return wrap(target.getConnection(username, password));
-    }
-
-    private Connection wrap(Connection connection) {
+    protected Connection wrap(Connection connection) {
         return proxy(Connection.class, connection, (method, args) -> {
             Object result = invoke(method, connection, args);
             if (result instanceof PreparedStatement statement && args != null && args[0] instanceof String sql) {
@@ -131,49 +118,5 @@ final class InstrumentedDataSource implements DataSource {
         };
         return type.cast(Proxy.newProxyInstance(InstrumentedDataSource.class.getClassLoader(),
                 new Class<?>[] {type}, invocation));
-    }
-
-    private static Object invoke(Method method, Object target, Object[] args) throws Throwable {
-        try {
-            return method.invoke(target, args);
-        }
-        catch (InvocationTargetException ex) {
-            throw ex.getCause();
-        }
-    }
-
-    @Override
-    public PrintWriter getLogWriter() throws SQLException {
-        return target.getLogWriter();
-    }
-
-    @Override
-    public void setLogWriter(PrintWriter out) throws SQLException {
-        target.setLogWriter(out);
-    }
-
-    @Override
-    public void setLoginTimeout(int seconds) throws SQLException {
-        target.setLoginTimeout(seconds);
-    }
-
-    @Override
-    public int getLoginTimeout() throws SQLException {
-        return target.getLoginTimeout();
-    }
-
-    @Override
-    public Logger getParentLogger() throws SQLFeatureNotSupportedException {
-        return target.getParentLogger();
-    }
-
-    @Override
-    public <T> T unwrap(Class<T> iface) throws SQLException {
-        return target.unwrap(iface);
-    }
-
-    @Override
-    public boolean isWrapperFor(Class<?> iface) throws SQLException {
-        return target.isWrapperFor(iface);
     }
 }

@@ -1,38 +1,25 @@
 package io.pgmigrate.flyway;
 
-import java.io.PrintWriter;
-import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Proxy;
 import java.sql.Connection;
-import java.sql.SQLException;
-import java.sql.SQLFeatureNotSupportedException;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.logging.Logger;
 
 import javax.sql.DataSource;
 
-/** Counts the connections handed out and those still open. */
-final class CountingDataSource implements DataSource {
+import io.pgmigrate.testsupport.ForwardingDataSource;
 
-    private final DataSource delegate;
+/** Counts the connections handed out and those still open. */
+final class CountingDataSource extends ForwardingDataSource {
+
     final AtomicInteger opened = new AtomicInteger();
     final AtomicInteger open = new AtomicInteger();
 
     CountingDataSource(DataSource delegate) {
-        this.delegate = delegate;
+        super(delegate);
     }
 
     @Override
-    public Connection getConnection() throws SQLException {
-        return count(delegate.getConnection());
-    }
-
-    @Override
-    public Connection getConnection(String username, String password) throws SQLException {
-        return count(delegate.getConnection(username, password));
-    }
-
-    private Connection count(Connection connection) {
+    protected Connection wrap(Connection connection) {
         opened.incrementAndGet();
         open.incrementAndGet();
         boolean[] closed = { false };
@@ -46,47 +33,7 @@ final class CountingDataSource implements DataSource {
                             }
                         }
                     }
-                    try {
-                        return method.invoke(connection, args);
-                    }
-                    catch (InvocationTargetException ex) {
-                        throw ex.getCause();
-                    }
+                    return invoke(method, connection, args);
                 });
-    }
-
-    @Override
-    public PrintWriter getLogWriter() throws SQLException {
-        return delegate.getLogWriter();
-    }
-
-    @Override
-    public void setLogWriter(PrintWriter out) throws SQLException {
-        delegate.setLogWriter(out);
-    }
-
-    @Override
-    public void setLoginTimeout(int seconds) throws SQLException {
-        delegate.setLoginTimeout(seconds);
-    }
-
-    @Override
-    public int getLoginTimeout() throws SQLException {
-        return delegate.getLoginTimeout();
-    }
-
-    @Override
-    public Logger getParentLogger() throws SQLFeatureNotSupportedException {
-        return delegate.getParentLogger();
-    }
-
-    @Override
-    public <T> T unwrap(Class<T> type) throws SQLException {
-        return delegate.unwrap(type);
-    }
-
-    @Override
-    public boolean isWrapperFor(Class<?> type) throws SQLException {
-        return delegate.isWrapperFor(type);
     }
 }
