@@ -5,7 +5,6 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -15,9 +14,6 @@ import io.pgmigrate.testsupport.TestDatabase;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
-import org.springframework.boot.SpringApplication;
-import org.springframework.boot.SpringBootConfiguration;
-import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
 import org.springframework.boot.diagnostics.FailureAnalysis;
 import org.springframework.boot.json.JsonParserFactory;
 import org.springframework.boot.test.system.CapturedOutput;
@@ -44,9 +40,10 @@ class ConcurrentIndexStartupTests {
     void underFlywaysDefaultsTheStartupFailsWithTheFixAndTheIndexToDrop(TestDatabase database, CapturedOutput output)
             throws Exception {
         Throwable failure = assertTimeoutPreemptively(DEADLINE,
-                () -> catchThrowable(() -> start(database, "cic_default", "--pgmigrate.lock-timeout=2s").close()));
+                () -> catchThrowable(() -> start(database, "cic_default", "pgmigrate.lock-timeout=2s").close()));
 
-        NonTransactionalLockTimeoutException cause = cause(failure);
+        NonTransactionalLockTimeoutException cause = TestApplications.cause(failure,
+                NonTransactionalLockTimeoutException.class);
         assertThat(cause.migration()).isEqualTo(MIGRATION);
         assertThat(cause.selfBlocked()).isTrue();
         assertThat(cause.invalidIndexes()).containsExactly("cic_default.orders_total_idx");
@@ -76,8 +73,8 @@ class ConcurrentIndexStartupTests {
     @Test
     void withTheTransactionalLockDisabledTheIndexIsBuilt(TestDatabase database) throws Exception {
         try (ConfigurableApplicationContext application = assertTimeoutPreemptively(DEADLINE,
-                () -> start(database, "cic_fixed", "--pgmigrate.lock-timeout=2s",
-                        "--spring.flyway.postgresql.transactional-lock=false"))) {
+                () -> start(database, "cic_fixed", "pgmigrate.lock-timeout=2s",
+                        "spring.flyway.postgresql.transactional-lock=false"))) {
             assertThat(database.queryValue("SELECT indisvalid FROM pg_index "
                     + "WHERE indexrelid = 'cic_fixed.orders_total_idx'::regclass")).isEqualTo(true);
             assertThat(database.queryValue("SELECT count(*) FROM cic_fixed.flyway_schema_history "
@@ -88,20 +85,10 @@ class ConcurrentIndexStartupTests {
         }
     }
 
-    private static ConfigurableApplicationContext start(TestDatabase database, String schema, String... arguments) {
-        Map<String, Object> defaults = new LinkedHashMap<>();
-        defaults.put("spring.datasource.url", database.jdbcUrl());
-        defaults.put("spring.datasource.username", database.user());
-        defaults.put("spring.datasource.password", database.password());
-        defaults.put("spring.datasource.hikari.maximum-pool-size", "4");
-        defaults.put("spring.flyway.locations", "classpath:db/cic");
-        defaults.put("spring.flyway.schemas", schema);
-        defaults.put("server.port", "0");
-        defaults.put("management.endpoints.web.exposure.include", "pgmigrate");
-        defaults.put("spring.main.banner-mode", "off");
-        SpringApplication application = new SpringApplication(TestApplication.class);
-        application.setDefaultProperties(defaults);
-        return application.run(arguments);
+    private static ConfigurableApplicationContext start(TestDatabase database, String schema, String... properties) {
+        return TestApplications.start(database,
+                Map.of("spring.flyway.locations", "classpath:db/cic", "spring.flyway.schemas", schema),
+                List.of(properties));
     }
 
     @SuppressWarnings("unchecked")
@@ -113,20 +100,5 @@ class ConcurrentIndexStartupTests {
                 .build(), HttpResponse.BodyHandlers.ofString());
         assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
         return (List<Map<String, Object>>) JsonParserFactory.getJsonParser().parseMap(response.body()).get("runs");
-    }
-
-    private static NonTransactionalLockTimeoutException cause(Throwable failure) {
-        Throwable current = failure;
-        while (current != null && !(current instanceof NonTransactionalLockTimeoutException)) {
-            current = current.getCause();
-        }
-        assertThat(current).as("a NonTransactionalLockTimeoutException in %s", failure).isNotNull();
-        return (NonTransactionalLockTimeoutException) current;
-    }
-
-    @SpringBootConfiguration(proxyBeanMethods = false)
-    @EnableAutoConfiguration
-    static class TestApplication {
-
     }
 }

@@ -6,8 +6,6 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.sql.SQLException;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -23,9 +21,6 @@ import org.flywaydb.core.Flyway;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
-import org.springframework.boot.SpringApplication;
-import org.springframework.boot.SpringBootConfiguration;
-import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
 import org.springframework.boot.diagnostics.FailureAnalysis;
 import org.springframework.boot.flyway.autoconfigure.FlywayMigrationStrategy;
 import org.springframework.boot.json.JsonParserFactory;
@@ -103,7 +98,7 @@ class GuardedStartupTests {
         assertThat(failure).isNotNull();
         assertThat(blocker.isAlive()).isTrue();
         assertThat(columnExists(database, "show_fails")).isFalse();
-        LockTimeoutExhaustedException exhausted = cause(failure, LockTimeoutExhaustedException.class);
+        LockTimeoutExhaustedException exhausted = TestApplications.cause(failure, LockTimeoutExhaustedException.class);
         assertThat(exhausted.migration()).isEqualTo(MIGRATION);
         assertThat(exhausted.attempts()).isEqualTo(2);
 
@@ -180,21 +175,9 @@ class GuardedStartupTests {
 
     private static ConfigurableApplicationContext start(TestDatabase database, String schema, List<String> properties,
             Class<?>... configurations) {
-        Map<String, Object> defaults = new LinkedHashMap<>();
-        defaults.put("spring.datasource.url", database.jdbcUrl());
-        defaults.put("spring.datasource.username", database.user());
-        defaults.put("spring.datasource.password", database.password());
-        defaults.put("spring.datasource.hikari.maximum-pool-size", "4");
-        defaults.put("spring.flyway.locations", "classpath:db/app");
-        defaults.put("spring.flyway.schemas", schema);
-        defaults.put("server.port", "0");
-        defaults.put("management.endpoints.web.exposure.include", "pgmigrate,metrics");
-        defaults.put("spring.main.banner-mode", "off");
-        List<Class<?>> sources = new ArrayList<>(List.of(TestApplication.class));
-        sources.addAll(List.of(configurations));
-        SpringApplication application = new SpringApplication(sources.toArray(Class<?>[]::new));
-        application.setDefaultProperties(defaults);
-        return application.run(properties.stream().map((property) -> "--" + property).toArray(String[]::new));
+        return TestApplications.start(database,
+                Map.of("spring.flyway.locations", "classpath:db/app", "spring.flyway.schemas", schema), properties,
+                configurations);
     }
 
     private static boolean columnExists(TestDatabase database, String schema) throws SQLException {
@@ -215,21 +198,6 @@ class GuardedStartupTests {
     @SuppressWarnings("unchecked")
     private static <T> List<T> list(Object value) {
         return (List<T>) value;
-    }
-
-    private static <T extends Throwable> T cause(Throwable failure, Class<T> type) {
-        Throwable current = failure;
-        while (current != null && !type.isInstance(current)) {
-            current = current.getCause();
-        }
-        assertThat(current).as("a %s in %s", type.getSimpleName(), failure).isNotNull();
-        return type.cast(current);
-    }
-
-    @SpringBootConfiguration(proxyBeanMethods = false)
-    @EnableAutoConfiguration
-    static class TestApplication {
-
     }
 
     @Configuration(proxyBeanMethods = false)

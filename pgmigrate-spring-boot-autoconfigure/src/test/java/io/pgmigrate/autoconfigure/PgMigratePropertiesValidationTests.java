@@ -69,7 +69,7 @@ class PgMigratePropertiesValidationTests {
     void unknownBlockingAction() {
         this.runner.withPropertyValues("pgmigrate.blocking-action=kill").run((context) -> {
             assertThat(context).hasFailed();
-            assertThat(cause(context.getStartupFailure(), BindException.class))
+            assertThat(TestApplications.cause(context.getStartupFailure(), BindException.class))
                 .hasMessageContaining("Failed to bind properties under 'pgmigrate.blocking-action'")
                 .rootCause()
                 .hasMessageContaining("kill");
@@ -88,7 +88,7 @@ class PgMigratePropertiesValidationTests {
     void aValueOfTheWrongTypeIsRejectedNamingTheProperty(String property, String name) {
         this.runner.withPropertyValues(property).run((context) -> {
             assertThat(context).hasFailed();
-            assertThat(cause(context.getStartupFailure(), BindException.class))
+            assertThat(TestApplications.cause(context.getStartupFailure(), BindException.class))
                 .hasMessageContaining("Failed to bind properties under '" + name + "'");
         });
     }
@@ -205,16 +205,7 @@ class PgMigratePropertiesValidationTests {
 
     private static InvalidConfigurationPropertyValueException invalid(AssertableApplicationContext context) {
         assertThat(context).hasFailed();
-        return cause(context.getStartupFailure(), InvalidConfigurationPropertyValueException.class);
-    }
-
-    private static <T extends Throwable> T cause(Throwable failure, Class<T> type) {
-        Throwable current = failure;
-        while (current != null && !type.isInstance(current)) {
-            current = current.getCause();
-        }
-        assertThat(current).as("a %s in %s", type.getSimpleName(), failure).isNotNull();
-        return type.cast(current);
+        return TestApplications.cause(context.getStartupFailure(), InvalidConfigurationPropertyValueException.class);
     }
 
     private static void application(String... args) {

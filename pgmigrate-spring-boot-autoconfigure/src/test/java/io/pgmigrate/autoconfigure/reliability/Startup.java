@@ -6,7 +6,6 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.sql.SQLException;
 import java.time.Duration;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -16,13 +15,11 @@ import java.util.concurrent.TimeUnit;
 import javax.sql.DataSource;
 
 import io.micrometer.core.instrument.MeterRegistry;
+import io.pgmigrate.autoconfigure.TestApplications;
 import io.pgmigrate.testsupport.TestDatabase;
 import org.awaitility.core.ConditionFactory;
 import org.flywaydb.core.Flyway;
 
-import org.springframework.boot.SpringApplication;
-import org.springframework.boot.SpringBootConfiguration;
-import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
 import org.springframework.boot.json.JsonParserFactory;
 import org.springframework.context.ConfigurableApplicationContext;
 
@@ -71,28 +68,14 @@ final class Startup {
         return result;
     }
 
-    static ConfigurableApplicationContext start(TestDatabase database, String schema, List<String> properties) {
-        return start(database, schema, properties, new Class<?>[0]);
-    }
-
-    /** Starts the application with more configuration classes, such as a Flyway callback of the test. */
+    /**
+     * Starts the application on the schema, with {@code db/app} and a 20 ms poll interval; more configuration
+     * classes (such as a Flyway callback of the test) may be given.
+     */
     static ConfigurableApplicationContext start(TestDatabase database, String schema, List<String> properties,
             Class<?>... configurations) {
-        Map<String, Object> defaults = new LinkedHashMap<>();
-        defaults.put("spring.datasource.url", database.jdbcUrl());
-        defaults.put("spring.datasource.username", database.user());
-        defaults.put("spring.datasource.password", database.password());
-        defaults.put("spring.datasource.hikari.maximum-pool-size", "4");
-        defaults.put("spring.flyway.locations", "classpath:db/app");
-        defaults.put("spring.flyway.schemas", schema);
-        defaults.put("pgmigrate.poll-interval", "20ms");
-        defaults.put("server.port", "0");
-        defaults.put("management.endpoints.web.exposure.include", "pgmigrate,metrics");
-        defaults.put("spring.main.banner-mode", "off");
-        SpringApplication application = new SpringApplication(TestApplication.class);
-        application.addPrimarySources(List.of(configurations));
-        application.setDefaultProperties(defaults);
-        return application.run(properties.stream().map((property) -> "--" + property).toArray(String[]::new));
+        return TestApplications.start(database, Map.of("spring.flyway.locations", "classpath:db/app",
+                "spring.flyway.schemas", schema, "pgmigrate.poll-interval", "20ms"), properties, configurations);
     }
 
     static <T> T finish(CompletableFuture<T> work) throws Exception {
@@ -136,12 +119,5 @@ final class Startup {
     @SuppressWarnings("unchecked")
     static <T> List<T> list(Object value) {
         return (List<T>) value;
-    }
-
-    /** The application: everything on the test classpath, auto-configured. */
-    @SpringBootConfiguration(proxyBeanMethods = false)
-    @EnableAutoConfiguration
-    static class TestApplication {
-
     }
 }

@@ -1,0 +1,67 @@
+package io.pgmigrate.autoconfigure;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import io.pgmigrate.testsupport.TestDatabase;
+
+import org.springframework.boot.SpringApplication;
+import org.springframework.boot.SpringBootConfiguration;
+import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
+import org.springframework.context.ConfigurableApplicationContext;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Whole applications (web server, actuator, Micrometer, Flyway, pgmigrate), auto-configured from the test
+ * classpath, started against a test database; and what their start-up failures hold.
+ */
+public final class TestApplications {
+
+    private TestApplications() {
+    }
+
+    /**
+     * Starts an application connected to the test database as its superuser, on a random port, with the
+     * {@code pgmigrate} and {@code metrics} endpoints exposed.
+     * @param defaults more default properties, such as {@code spring.flyway.locations}; the properties override them
+     * @param properties {@code name=value} pairs, given as command-line arguments
+     * @param configurations more configuration classes, such as a bean of the test
+     */
+    public static ConfigurableApplicationContext start(TestDatabase database, Map<String, Object> defaults,
+            List<String> properties, Class<?>... configurations) {
+        Map<String, Object> all = new LinkedHashMap<>();
+        all.put("spring.datasource.url", database.jdbcUrl());
+        all.put("spring.datasource.username", database.user());
+        all.put("spring.datasource.password", database.password());
+        all.put("spring.datasource.hikari.maximum-pool-size", "4");
+        all.put("server.port", "0");
+        all.put("management.endpoints.web.exposure.include", "pgmigrate,metrics");
+        all.put("spring.main.banner-mode", "off");
+        all.putAll(defaults);
+        List<Class<?>> sources = new ArrayList<>(List.of(Application.class));
+        sources.addAll(List.of(configurations));
+        SpringApplication application = new SpringApplication(sources.toArray(Class<?>[]::new));
+        application.setDefaultProperties(all);
+        return application.run(properties.stream().map((property) -> "--" + property).toArray(String[]::new));
+    }
+
+    /** The first exception of the given type in the failure's causes; the assertion fails when there is none. */
+    public static <T extends Throwable> T cause(Throwable failure, Class<T> type) {
+        Throwable current = failure;
+        while (current != null && !type.isInstance(current)) {
+            current = current.getCause();
+        }
+        assertThat(current).as("a %s in %s", type.getSimpleName(), failure).isNotNull();
+        return type.cast(current);
+    }
+
+    /** The application: everything on the test classpath, auto-configured. */
+    @SpringBootConfiguration(proxyBeanMethods = false)
+    @EnableAutoConfiguration
+    static class Application {
+
+    }
+}
