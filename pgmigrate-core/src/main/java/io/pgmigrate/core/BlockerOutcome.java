@@ -30,6 +30,18 @@ public enum BlockerOutcome {
      */
     PROTECTED,
 
+    /**
+     * Left alone: a PostgreSQL process, not a client session (autovacuum, a walsender, a logical replication or
+     * other background worker); pgmigrate never signals these, whatever the action.
+     */
+    SYSTEM_PROCESS,
+
+    /**
+     * Left alone: the watched backend waits only for this session's transaction to end (a snapshot wait of
+     * {@code CREATE INDEX CONCURRENTLY} and its kin); it holds no lock the application queues behind.
+     */
+    SNAPSHOT_WAIT,
+
     /** The watcher's role may not signal it (missing {@code pg_signal_backend}, or it belongs to a superuser). */
     NOT_PERMITTED,
 

@@ -40,6 +40,8 @@ final class LoggingWatchListener implements WatchListener {
             case PROTECTED -> "Not acting on a protected session blocking " + report.blockedWork();
             case NOT_PERMITTED -> "Cannot signal a session blocking " + report.blockedWork();
             case UNENDABLE -> "A prepared transaction blocks " + report.blockedWork();
+            case SYSTEM_PROCESS -> "Not acting on a PostgreSQL process blocking " + report.blockedWork();
+            case SNAPSHOT_WAIT -> report.blockedWork() + " waits for an older transaction to end; not acting on it";
             case GONE -> "A session stopped blocking " + report.blockedWork() + " before it was signalled";
         };
         Level level = switch (report.outcome()) {

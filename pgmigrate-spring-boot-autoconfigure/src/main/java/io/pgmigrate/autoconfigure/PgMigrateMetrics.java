@@ -112,7 +112,8 @@ public final class PgMigrateMetrics implements GuardListener {
     static String action(BlockerOutcome outcome) {
         return switch (outcome) {
             case TERMINATED, CANCELED, SHOWN, CUSTOM -> outcome.name().toLowerCase(Locale.ROOT);
-            case IGNORED, TOO_YOUNG, EXCLUDED, PROTECTED, NOT_PERMITTED, UNENDABLE, GONE -> "ignored";
+            case IGNORED, TOO_YOUNG, EXCLUDED, PROTECTED, SYSTEM_PROCESS, SNAPSHOT_WAIT, NOT_PERMITTED, UNENDABLE, GONE ->
+                "ignored";
         };
     }
 

@@ -61,15 +61,35 @@ public class PgMigrateProperties {
     private Duration lockRetryDelay = Duration.ofSeconds(1);
 
     /**
-     * Application names (PostgreSQL application_name, exact match) whose sessions are never acted on, for
-     * example backup or replication tools.
+     * Application names (PostgreSQL application_name, compared as PostgreSQL stores it: cut to 63 bytes) whose
+     * sessions are never acted on. Backups are in the default list (pg_dump, pg_dumpall); setting this property
+     * replaces the list, so keep them in it.
      */
-    private List<String> excludeApplicationNames = new ArrayList<>();
+    private List<String> excludeApplicationNames = new ArrayList<>(List.of("pg_dump", "pg_dumpall"));
 
     /**
-     * Database roles whose sessions are never acted on.
+     * Roles whose sessions are never acted on, written as in SQL: unquoted names are folded to lower case,
+     * "Quoted" names keep their case. A role that does not exist gets one WARN line when the guard starts.
      */
     private List<String> excludeUsers = new ArrayList<>();
+
+    /**
+     * Whether to act on the sessions a migration waits for only through a snapshot: CREATE INDEX CONCURRENTLY,
+     * REINDEX CONCURRENTLY, DROP INDEX CONCURRENTLY and DETACH PARTITION CONCURRENTLY wait for every older
+     * transaction of the database to end, although those hold no lock on the table and no application query
+     * queues behind the wait. By default they are reported once and left alone.
+     */
+    private boolean actOnSnapshotWaits;
+
+    /**
+     * How long a migration may keep application queries queued behind its lock wait while the sessions it
+     * waits for cannot be ended (excluded, a backup, not permitted, a system process, younger than
+     * min-duration, or the action leaves them alone). Then the watcher cancels the migration's wait:
+     * PostgreSQL rolls a transactional migration back whole, and it is retried as after a lock timeout
+     * (pgmigrate.lock-retries). A wait that queues no one, such as CREATE INDEX CONCURRENTLY waiting for old
+     * snapshots, is never cancelled. 0 turns the bound off.
+     */
+    private Duration maxApplicationStall = WatchSettings.DEFAULT_MAX_APPLICATION_STALL;
 
     /**
      * Longest query text kept, logged and shown for a blocking session, in characters.
@@ -146,6 +166,22 @@ public class PgMigrateProperties {
 
     public void setExcludeUsers(List<String> excludeUsers) {
         this.excludeUsers = excludeUsers;
+    }
+
+    public boolean isActOnSnapshotWaits() {
+        return this.actOnSnapshotWaits;
+    }
+
+    public void setActOnSnapshotWaits(boolean actOnSnapshotWaits) {
+        this.actOnSnapshotWaits = actOnSnapshotWaits;
+    }
+
+    public Duration getMaxApplicationStall() {
+        return this.maxApplicationStall;
+    }
+
+    public void setMaxApplicationStall(Duration maxApplicationStall) {
+        this.maxApplicationStall = maxApplicationStall;
     }
 
     public int getMaxQueryLength() {

@@ -23,8 +23,6 @@ final class ValidatedSettings {
     /** PostgreSQL keeps lock_timeout as a 32-bit number of milliseconds. */
     private static final Duration MAX_LOCK_TIMEOUT = Duration.ofMillis(Integer.MAX_VALUE);
 
-    private static final Duration MAX_POLL_INTERVAL = Duration.ofHours(1);
-
     private ValidatedSettings() {
     }
 
@@ -40,10 +38,10 @@ final class ValidatedSettings {
                 .collect(Collectors.joining(", ")));
         }
         Duration pollInterval = properties.getPollInterval();
-        if (pollInterval == null || pollInterval.isNegative() || pollInterval.isZero()
-                || pollInterval.compareTo(MAX_POLL_INTERVAL) > 0) {
-            throw invalid("poll-interval", pollInterval,
-                    "it must be a positive duration of at most 1h, for example 50ms or 1s");
+        if (pollInterval == null || pollInterval.compareTo(WatchSettings.MIN_POLL_INTERVAL) < 0
+                || pollInterval.compareTo(WatchSettings.MAX_POLL_INTERVAL) > 0) {
+            throw invalid("poll-interval", pollInterval, "it must be a duration between "
+                    + WatchSettings.MIN_POLL_INTERVAL.toMillis() + "ms and 1h, for example 25ms or 1s");
         }
         Duration minDuration = properties.getMinDuration();
         if (minDuration == null || minDuration.isNegative()) {
@@ -54,9 +52,15 @@ final class ValidatedSettings {
             throw invalid("max-query-length", properties.getMaxQueryLength(),
                     "it must be a number of characters, at least 1");
         }
+        Duration maxApplicationStall = properties.getMaxApplicationStall();
+        if (maxApplicationStall == null || maxApplicationStall.isNegative()) {
+            throw invalid("max-application-stall", maxApplicationStall,
+                    "it must be a positive duration, for example 2s, or 0 to never cancel a migration's wait");
+        }
         return new WatchSettings(pollInterval, minDuration,
                 names("exclude-application-names", properties.getExcludeApplicationNames()),
-                names("exclude-users", properties.getExcludeUsers()), properties.getMaxQueryLength());
+                names("exclude-users", properties.getExcludeUsers()), properties.getMaxQueryLength(),
+                properties.isActOnSnapshotWaits(), maxApplicationStall);
     }
 
     private static Set<String> names(String property, List<String> names) {

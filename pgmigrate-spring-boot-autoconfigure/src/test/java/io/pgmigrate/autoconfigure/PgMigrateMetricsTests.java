@@ -45,8 +45,8 @@ class PgMigrateMetricsTests {
         assertThat(count("canceled")).isEqualTo(1);
         assertThat(count("shown")).isEqualTo(1);
         assertThat(count("custom")).isEqualTo(1);
-        // IGNORED, TOO_YOUNG, EXCLUDED, PROTECTED, NOT_PERMITTED, UNENDABLE, GONE
-        assertThat(count("ignored")).isEqualTo(7);
+        // IGNORED, TOO_YOUNG, EXCLUDED, PROTECTED, SYSTEM_PROCESS, SNAPSHOT_WAIT, NOT_PERMITTED, UNENDABLE, GONE
+        assertThat(count("ignored")).isEqualTo(9);
     }
 
     @Test

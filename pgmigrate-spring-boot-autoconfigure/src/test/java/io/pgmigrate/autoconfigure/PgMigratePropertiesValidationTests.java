@@ -43,8 +43,8 @@ class PgMigratePropertiesValidationTests {
     @Test
     void defaults() {
         this.runner.run((context) -> assertThat(context.getBean(GuardSettings.class)).isEqualTo(new GuardSettings(
-                new WatchSettings(WatchSettings.DEFAULT_POLL_INTERVAL, Duration.ZERO, Set.of(), Set.of(),
-                        WatchSettings.DEFAULT_MAX_QUERY_LENGTH),
+                new WatchSettings(WatchSettings.DEFAULT_POLL_INTERVAL, Duration.ZERO, Set.of("pg_dump", "pg_dumpall"),
+                        Set.of(), WatchSettings.DEFAULT_MAX_QUERY_LENGTH, false, Duration.ofSeconds(2)),
                 null, 0, Duration.ofSeconds(1))));
     }
 
@@ -54,13 +54,14 @@ class PgMigratePropertiesValidationTests {
             .withPropertyValues("pgmigrate.blocking-action=show", "pgmigrate.min-duration=2s",
                     "pgmigrate.poll-interval=200ms", "pgmigrate.lock-timeout=3s", "pgmigrate.lock-retries=4",
                     "pgmigrate.lock-retry-delay=500ms", "pgmigrate.exclude-application-names=pg_dump,backup",
-                    "pgmigrate.exclude-users=replicator", "pgmigrate.max-query-length=80")
+                    "pgmigrate.exclude-users=replicator", "pgmigrate.max-query-length=80",
+                    "pgmigrate.act-on-snapshot-waits=true", "pgmigrate.max-application-stall=0")
             .run((context) -> {
                 assertThat(context.getBean(PgMigrateProperties.class).getBlockingAction())
                     .isEqualTo(io.pgmigrate.core.StandardBlockingAction.SHOW);
                 assertThat(context.getBean(GuardSettings.class)).isEqualTo(new GuardSettings(
                         new WatchSettings(Duration.ofMillis(200), Duration.ofSeconds(2), Set.of("pg_dump", "backup"),
-                                Set.of("replicator"), 80),
+                                Set.of("replicator"), 80, true, Duration.ZERO),
                         Duration.ofSeconds(3), 4, Duration.ofMillis(500)));
             });
     }
@@ -128,17 +129,28 @@ class PgMigratePropertiesValidationTests {
 
     @Test
     void zeroPollInterval() {
-        rejected("pgmigrate.poll-interval=0", "pgmigrate.poll-interval", "positive duration of at most 1h");
+        rejected("pgmigrate.poll-interval=0", "pgmigrate.poll-interval", "a duration between 10ms and 1h");
     }
 
     @Test
     void negativePollInterval() {
-        rejected("pgmigrate.poll-interval=-50ms", "pgmigrate.poll-interval", "positive duration of at most 1h");
+        rejected("pgmigrate.poll-interval=-50ms", "pgmigrate.poll-interval", "a duration between 10ms and 1h");
+    }
+
+    @Test
+    void pollIntervalBelowTenMilliseconds() {
+        rejected("pgmigrate.poll-interval=1ms", "pgmigrate.poll-interval", "a duration between 10ms and 1h");
+    }
+
+    @Test
+    void negativeMaxApplicationStall() {
+        rejected("pgmigrate.max-application-stall=-1s", "pgmigrate.max-application-stall",
+                "or 0 to never cancel a migration's wait");
     }
 
     @Test
     void pollIntervalAboveOneHour() {
-        rejected("pgmigrate.poll-interval=2h", "pgmigrate.poll-interval", "positive duration of at most 1h");
+        rejected("pgmigrate.poll-interval=2h", "pgmigrate.poll-interval", "a duration between 10ms and 1h");
     }
 
     @Test
