@@ -33,6 +33,17 @@ import java.util.regex.Pattern;
  *        or the lock type ({@code transactionid}, {@code advisory}, ...) when it is not a relation
  * @param blockedFor how long the watched backend has waited for the lock, {@code null} if not known
  * @param preparedTransaction the gid of the prepared transaction when {@code pid} is 0, otherwise {@code null}
+ * @param backendType what kind of PostgreSQL backend the blocker is: {@code client backend} for a client
+ *        session, or {@code autovacuum worker}, {@code walsender}, {@code logical replication worker},
+ *        {@code background worker}, ... for PostgreSQL's own processes ({@code pg_stat_activity.backend_type});
+ *        when PostgreSQL hides it from the watcher's role (another role's session seen without
+ *        {@code pg_read_all_stats}), {@code postgres process} for a backend without a role, {@code walsender} or
+ *        {@code logical replication worker} where PostgreSQL lists it as one, otherwise {@code null};
+ *        {@code null} for a prepared transaction
+ * @param waitLockType the {@code pg_locks.locktype} the watched backend waits for: {@code relation},
+ *        {@code tuple}, {@code transactionid}, {@code advisory}, ..., or {@code virtualxid} when it waits only
+ *        for the blocker's transaction to end (a snapshot wait); {@code null} if not known
+ * @param sameRoleAsBlocked whether the blocker runs under the same role as the backend it blocks
  */
 public record Blocker(
         int pid,
@@ -51,7 +62,13 @@ public record Blocker(
         boolean lockGranted,
         String lockedObject,
         Duration blockedFor,
-        String preparedTransaction) {
+        String preparedTransaction,
+        String backendType,
+        String waitLockType,
+        boolean sameRoleAsBlocked) {
+
+    /** The backend type of a client session. */
+    public static final String CLIENT_BACKEND = "client backend";
 
     /**
      * White space and line breaks, including those {@code \\s} does not match (NEL, LINE SEPARATOR,
@@ -74,6 +91,41 @@ public record Blocker(
      */
     public static String oneLine(String text) {
         return text == null ? null : LINE_BREAKS_AND_SPACES.matcher(text).replaceAll(" ").trim();
+    }
+
+    /**
+     * Whether the blocker is one of PostgreSQL's own processes (autovacuum, a walsender, a logical replication or
+     * other background worker) rather than a client session. A blocker whose type is hidden and cannot be told
+     * otherwise counts as a client session.
+     */
+    public boolean isSystemProcess() {
+        return !isPreparedTransaction() && backendType != null && !CLIENT_BACKEND.equals(backendType);
+    }
+
+    /**
+     * Whether the watched backend waits only for the blocker's transaction to end, not for a lock on a table or
+     * an object: {@code CREATE INDEX CONCURRENTLY}, {@code REINDEX CONCURRENTLY}, {@code DROP INDEX CONCURRENTLY}
+     * and {@code DETACH PARTITION CONCURRENTLY} wait so for every older transaction of the database. No query
+     * of the application queues behind such a wait.
+     */
+    public boolean isSnapshotWait() {
+        return "virtualxid".equals(waitLockType);
+    }
+
+    /**
+     * A text as the value of a {@code key=value} pair in a log line or message: on one line (see
+     * {@link #oneLine}); in double quotes, with {@code \} and {@code "} escaped by a backslash, when it is empty or
+     * holds a space, a quote, an equals sign or a backslash, so that no value can end early and forge another
+     * pair. {@code null} for {@code null}.
+     */
+    public static String logValue(String text) {
+        if (text == null) {
+            return null;
+        }
+        String value = oneLine(text);
+        boolean quote = value.isEmpty()
+                || value.chars().anyMatch((c) -> c == ' ' || c == '"' || c == '=' || c == '\\');
+        return quote ? '"' + value.replace("\\", "\\\\").replace("\"", "\\\"") + '"' : value;
     }
 
     /** Whether this is a prepared transaction: no session exists that an action could end. */

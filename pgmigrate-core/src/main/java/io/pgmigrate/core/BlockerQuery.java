@@ -26,6 +26,13 @@ final class BlockerQuery {
      * blockers. It reports a prepared transaction as pid 0: such a row is matched to pg_prepared_xacts
      * through the locks the prepared transaction holds on the object the watched backend waits for.
      *
+     * Who the blocker is: pg_stat_activity's backend_type tells a client session from a PostgreSQL process, but
+     * it is hidden from a role without pg_read_all_stats for other roles' sessions. Then what every role may
+     * see decides: a backend without a role is a PostgreSQL process (autovacuum, a background process), and
+     * pg_stat_get_wal_senders() and pg_stat_get_subscription() list walsenders and logical replication
+     * workers to every role. Whether it runs under the same role as the backend it blocks is read from the
+     * role ids, which every role may see.
+     *
      * Cost: when nothing blocks the watched backends (most polls), only pg_blocking_pids() runs; the lock
      * table is read once, and only when there is a blocker; pg_stat_get_activity(pid) reads the activity
      * of the blockers alone, not of every backend.
@@ -86,7 +93,16 @@ final class BlockerQuery {
                        a.backend_start, a.xact_start,
                        coalesce(a.xact_start, a.state_change) AS held_since,
                        a.wait_event_type || ':' || a.wait_event AS wait_event,
-                       NULL::text AS gid
+                       NULL::text AS gid,
+                       coalesce(a.backend_type, CASE
+                           WHEN a.pid IS NOT NULL AND a.usesysid IS NULL THEN 'postgres process'
+                           WHEN wd.pid IN (SELECT s.pid FROM pg_stat_get_wal_senders() s) THEN 'walsender'
+                           WHEN wd.pid IN (SELECT s.pid FROM pg_stat_get_subscription(NULL) s)
+                               THEN 'logical replication worker'
+                       END) AS backend_type,
+                       a.usesysid IS NOT NULL
+                           AND a.usesysid = (SELECT m.usesysid FROM pg_stat_get_activity(wd.blocked_pid) m)
+                           AS same_role
                 FROM watched wd
                 LEFT JOIN LATERAL pg_stat_get_activity(wd.pid) AS a ON true
                 WHERE wd.pid <> 0
@@ -95,7 +111,7 @@ final class BlockerQuery {
                        '', NULL::text, 'prepared', NULL::text,
                        NULL::timestamptz, NULL::timestamptz,
                        p.prepared, NULL::text,
-                       p.gid
+                       p.gid, NULL::text, false
                 FROM watched wd
                 JOIN holders h ON h.blocked_pid = wd.blocked_pid AND h.pid IS NULL AND h.granted
                 JOIN locks x ON x.virtualtransaction = h.virtualtransaction
@@ -113,9 +129,10 @@ final class BlockerQuery {
                    coalesce(hd.granted, true) AS granted,
                    (SELECT coalesce(wt.relation_name, wt.locktype) FROM waits wt
                     WHERE wt.pid = f.blocked_pid LIMIT 1) AS locked_object,
+                   (SELECT wt.locktype FROM waits wt WHERE wt.pid = f.blocked_pid LIMIT 1) AS wait_locktype,
                    (SELECT (extract(epoch FROM clock_timestamp() - min(wt.waitstart)) * 1000000)::bigint
                     FROM waits wt WHERE wt.pid = f.blocked_pid) AS blocked_for_us,
-                   f.gid
+                   f.gid, f.backend_type, f.same_role
             FROM found f
             LEFT JOIN held hd ON hd.blocked_pid = f.blocked_pid AND hd.pid = f.pid
             ORDER BY f.blocked_pid, f.pid
@@ -168,7 +185,10 @@ final class BlockerQuery {
                 rows.getBoolean("granted"),
                 rows.getString("locked_object"),
                 duration(rows, "blocked_for_us"),
-                rows.getString("gid"));
+                rows.getString("gid"),
+                rows.getString("backend_type"),
+                rows.getString("wait_locktype"),
+                rows.getBoolean("same_role"));
     }
 
     private static Instant instant(ResultSet rows, String column) throws SQLException {

@@ -15,13 +15,23 @@ import java.util.Set;
  * Decides who may be acted on, and sends the signals. Everything that stands between a blocker and
  * {@code pg_terminate_backend} is in this file.
  * <p>
- * Two gates: {@link #screen} sorts the blockers of a poll before the action sees them (prepared
- * transactions, protected sessions, exclusions, minimum duration); {@link #signal} repeats the safety
- * checks inside the very statement that sends the signal, so a decision is never made on stale data.
+ * Two gates: {@link #screen} sorts the blockers of a poll before the action sees them; {@link #signal} repeats
+ * the safety checks inside the very statement that sends the signal, so a decision is never made on stale data.
+ * <p>
+ * Never signalled, whatever the action or the settings: prepared transactions (no session), the connections of
+ * the migration run and the watcher, PostgreSQL's own processes (autovacuum, walsenders, logical replication and
+ * other background workers; parallel workers are never reported, their leader is), and pgmigrate sessions
+ * ({@code application_name} starting with {@code pgmigrate-}) of the migration's own role: a name alone proves
+ * nothing, since any role may take it. Left alone by default: sessions the migration waits for only through a
+ * snapshot (no application query queues behind such a wait), excluded application names (backups: pg_dump) and
+ * roles, and sessions younger than the minimum duration.
  */
 final class BlockerRules {
 
-    /** Sessions whose application_name starts with this belong to pgmigrate and are never signalled. */
+    /**
+     * Sessions whose application_name starts with this, under the role of the backend they block, belong to
+     * pgmigrate (another instance migrating) and are never signalled.
+     */
     static final String PROTECTED_PREFIX = "pgmigrate-";
 
     /** Why a blocker is kept from the action. */
@@ -50,8 +60,10 @@ final class BlockerRules {
      * Needs pg_blocking_pids() (9.6), pg_stat_get_activity(pid), pg_has_role() and numeric extract(epoch)
      * (14). A row is signalled only if, at the start of this statement: the session blocks the watched
      * backend, it is the same connection (pid and backend start: pids are reused) in the same transaction
-     * that was reported (the minimum duration was judged on that transaction), and it is neither this
-     * connection, nor a protected pid, nor a pgmigrate session, nor excluded. pg_blocking_pids() runs once
+     * that was reported (the minimum duration was judged on that transaction), and it is none of: this
+     * connection, a protected pid, a PostgreSQL process (as BlockerQuery tells them, also when backend_type is
+     * hidden), a pgmigrate session of the blocked backend's role, a blocker the watched backend waits for only
+     * through a snapshot (unless asked to act on those), an excluded name or role. pg_blocking_pids() runs once
      * per watched backend, not once per blocker, so a thousand blockers cost one look at the lock table.
      * The privilege test mirrors PostgreSQL's own rule for signalling a backend, so a session we may not
      * signal is reported instead of failing the whole statement.
@@ -85,16 +97,34 @@ final class BlockerRules {
                   AND (extract(epoch FROM a.xact_start) * 1000000)::bigint IS NOT DISTINCT FROM t.xact_start_us
                   AND t.pid <> pg_backend_pid()
                   AND t.pid <> ALL (?::int[])
-                  AND left(coalesce(a.application_name, ''), 10) <> 'pgmigrate-'
+                  AND a.usesysid IS NOT NULL
+                  AND coalesce(a.backend_type, 'client backend') = 'client backend'
+                  AND t.pid NOT IN (SELECT s.pid FROM pg_stat_get_wal_senders() s WHERE s.pid IS NOT NULL)
+                  AND t.pid NOT IN (SELECT s.pid FROM pg_stat_get_subscription(NULL) s WHERE s.pid IS NOT NULL)
+                  AND NOT (left(coalesce(a.application_name, ''), 10) = 'pgmigrate-'
+                           AND a.usesysid IS NOT DISTINCT FROM
+                               (SELECT m.usesysid FROM pg_stat_get_activity(t.blocked_pid) m))
                   AND coalesce(a.application_name, '') <> ALL (?::text[])
                   AND coalesce(pg_get_userbyid(a.usesysid)::text, '') <> ALL (?::text[])
+                  AND (? OR NOT EXISTS (SELECT 1 FROM pg_locks l
+                                        WHERE l.pid = t.blocked_pid AND NOT l.granted AND l.locktype = 'virtualxid'))
                 """.formatted(function);
     }
 
     private final WatchSettings settings;
+    /** The excluded names as PostgreSQL shows them in pg_stat_activity. */
+    private final Set<String> excludedApplicationNames;
+    private final Set<String> excludedUsers;
 
     BlockerRules(WatchSettings settings) {
         this.settings = settings;
+        this.excludedApplicationNames = SessionNames.applicationNames(settings.excludedApplicationNames());
+        this.excludedUsers = SessionNames.roles(settings.excludedUsers());
+    }
+
+    /** The excluded roles as PostgreSQL names them. */
+    Set<String> excludedUsers() {
+        return excludedUsers;
     }
 
     /**
@@ -109,15 +139,24 @@ final class BlockerRules {
         if (protectedPids.contains(blocker.pid())) {
             return new Verdict(BlockerOutcome.PROTECTED, "a connection of this migration run; it is never signalled");
         }
-        if (blocker.applicationName().startsWith(PROTECTED_PREFIX)) {
-            return new Verdict(BlockerOutcome.PROTECTED, "a pgmigrate session (application_name="
-                    + blocker.applicationName() + "); pgmigrate never signals its own kind");
+        if (blocker.isSystemProcess()) {
+            return new Verdict(BlockerOutcome.SYSTEM_PROCESS, systemProcess(blocker));
         }
-        if (settings.excludedApplicationNames().contains(blocker.applicationName())) {
+        if (blocker.isSnapshotWait() && !settings.actOnSnapshotWaits()) {
+            return new Verdict(BlockerOutcome.SNAPSHOT_WAIT, "the migration waits only for this transaction to end, "
+                    + "as CREATE INDEX CONCURRENTLY and its kin wait for every older transaction; no application "
+                    + "query queues behind such a wait (act-on-snapshot-waits=true acts on it)");
+        }
+        if (blocker.applicationName().startsWith(PROTECTED_PREFIX) && blocker.sameRoleAsBlocked()) {
+            return new Verdict(BlockerOutcome.PROTECTED, "a pgmigrate session of the migration's own role "
+                    + "(application_name=" + blocker.applicationName() + "), such as another instance migrating; "
+                    + "pgmigrate never signals its own kind");
+        }
+        if (excludedApplicationNames.contains(blocker.applicationName())) {
             return new Verdict(BlockerOutcome.EXCLUDED, "application_name=" + blocker.applicationName()
                     + " is excluded");
         }
-        if (blocker.user() != null && settings.excludedUsers().contains(blocker.user())) {
+        if (blocker.user() != null && excludedUsers.contains(blocker.user())) {
             return new Verdict(BlockerOutcome.EXCLUDED, "user=" + blocker.user() + " is excluded");
         }
         if (!settings.minDuration().isZero()) {
@@ -130,6 +169,25 @@ final class BlockerRules {
             }
         }
         return null;
+    }
+
+    /** Why a PostgreSQL process is left alone, by its kind. */
+    private static String systemProcess(Blocker blocker) {
+        String type = blocker.backendType();
+        if (type.startsWith("autovacuum")) {
+            if (blocker.query() != null && blocker.query().contains("to prevent wraparound")) {
+                return "an autovacuum to prevent transaction ID wraparound; PostgreSQL itself never cancels it, "
+                        + "and neither does pgmigrate: the migration waits until it ends";
+            }
+            return "an autovacuum; PostgreSQL cancels it itself once the migration has waited deadlock_timeout "
+                    + "(1s by default), unless it runs to prevent wraparound";
+        }
+        if (type.equals("walsender")) {
+            return "a walsender, which serves replication or a backup (pg_basebackup); pgmigrate never signals "
+                    + "PostgreSQL's own processes";
+        }
+        return "a PostgreSQL process (backend_type=" + type + "), not a client session; pgmigrate never signals "
+                + "PostgreSQL's own processes";
     }
 
     /** Sends the signal to those blockers that, at this moment, still pass every check. */
@@ -157,12 +215,13 @@ final class BlockerRules {
                 connection.createArrayOf("int4", blockedPids), connection.createArrayOf("int8", backendStarts),
                 connection.createArrayOf("int8", transactionStarts),
                 connection.createArrayOf("int4", protectedPids.toArray()),
-                connection.createArrayOf("text", settings.excludedApplicationNames().toArray()),
-                connection.createArrayOf("text", settings.excludedUsers().toArray()));
+                connection.createArrayOf("text", excludedApplicationNames.toArray()),
+                connection.createArrayOf("text", excludedUsers.toArray()));
         try (PreparedStatement statement = connection.prepareStatement(signal.sql)) {
             for (int i = 0; i < arrays.size(); i++) {
                 statement.setArray(i + 1, arrays.get(i));
             }
+            statement.setBoolean(arrays.size() + 1, settings.actOnSnapshotWaits());
             try (ResultSet rows = statement.executeQuery()) {
                 while (rows.next()) {
                     answers.put(rows.getInt(1), rows.getString(2));

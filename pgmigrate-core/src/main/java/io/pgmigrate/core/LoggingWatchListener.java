@@ -63,6 +63,7 @@ final class LoggingWatchListener implements WatchListener {
         detail(event, message, "database", blocker.database());
         detail(event, message, "application", blocker.applicationName());
         detail(event, message, "client", blocker.clientAddress());
+        detail(event, message, "backend_type", blocker.backendType());
         detail(event, message, "state", blocker.state());
         detail(event, message, "age", seconds(blocker.age()));
         detail(event, message, "lock", blocker.lockModes());
@@ -95,10 +96,7 @@ final class LoggingWatchListener implements WatchListener {
         // names from the catalog may hold line breaks (quoted identifiers): one event must stay one line
         Object flat = value instanceof String string ? Blocker.oneLine(string) : value;
         event.addKeyValue(key, flat);
-        String text = flat.toString();
-        boolean quote = text.isEmpty() || text.chars().anyMatch((c) -> c == ' ' || c == '"' || c == '=');
-        message.append(' ').append(key).append('=');
-        message.append(quote ? '"' + text.replace("\"", "\\\"") + '"' : text);
+        message.append(' ').append(key).append('=').append(Blocker.logValue(flat.toString()));
     }
 
     private static String seconds(Duration duration) {

@@ -43,11 +43,10 @@ final class SessionNames {
         return forms;
     }
 
-    /** Every form of every name; blank names are rejected, since they would exclude sessions that set no name. */
+    /** Every form of every name. */
     static Set<String> applicationNames(Collection<String> names) {
         Set<String> forms = new LinkedHashSet<>();
         for (String name : names) {
-            requireName(name, "exclude-application-names");
             forms.addAll(applicationName(name));
         }
         return Set.copyOf(forms);
@@ -71,16 +70,19 @@ final class SessionNames {
     static Set<String> roles(Collection<String> names) {
         Set<String> roles = new LinkedHashSet<>();
         for (String name : names) {
-            requireName(name, "exclude-users");
             roles.add(role(name));
         }
         return Set.copyOf(roles);
     }
 
-    private static void requireName(String name, String setting) {
-        if (name == null || name.isBlank()) {
-            throw new IllegalArgumentException(setting + " must hold names, not a blank one");
+    /** The names, checked: none may be blank, since a blank name would match sessions that set no name. */
+    static Collection<String> requireNames(Collection<String> names, String setting) {
+        for (String name : names) {
+            if (name == null || name.isBlank()) {
+                throw new IllegalArgumentException(setting + " must hold names, not a blank one");
+            }
         }
+        return names;
     }
 
     /** Cut to at most 63 bytes of UTF-8, never inside a character. */

@@ -68,8 +68,10 @@ public record WatchSettings(
             throw new IllegalArgumentException("max-application-stall must be zero (never cancel the migration's "
                     + "wait) or positive, was " + maxApplicationStall);
         }
-        excludedApplicationNames = SessionNames.applicationNames(excludedApplicationNames);
-        excludedUsers = SessionNames.roles(excludedUsers);
+        // kept as written; the watcher compares them as PostgreSQL does (SessionNames)
+        excludedApplicationNames = Set.copyOf(SessionNames.requireNames(excludedApplicationNames,
+                "exclude-application-names"));
+        excludedUsers = Set.copyOf(SessionNames.requireNames(excludedUsers, "exclude-users"));
     }
 
     /**

@@ -1,6 +1,9 @@
 package io.pgmigrate.core;
 
+import java.sql.Array;
 import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -78,6 +81,8 @@ public final class Watcher implements AutoCloseable {
     private Connection connection;
     private SessionSettings connectionSettings;
     private boolean connectionAutoCommit;
+    /** Whether the excluded roles were checked against the server; watcher thread only. */
+    private boolean excludedRolesChecked;
 
     /**
      * A watcher that is not started yet.
@@ -301,6 +306,10 @@ public final class Watcher implements AutoCloseable {
                 connectionAutoCommit = fresh.getAutoCommit();
                 fresh.setAutoCommit(true);
                 connectionSettings = SessionSettings.apply(fresh, WATCHER_SESSION);
+                if (!excludedRolesChecked) {
+                    excludedRolesChecked = true;
+                    warnAboutMissingExcludedRoles(fresh);
+                }
             }
             catch (SQLException | RuntimeException ex) {
                 fresh.close();
@@ -309,6 +318,33 @@ public final class Watcher implements AutoCloseable {
             connection = fresh;
         }
         return connection;
+    }
+
+    /**
+     * One WARN line for each excluded role that does not exist: a typo would otherwise protect nobody in silence.
+     */
+    private void warnAboutMissingExcludedRoles(Connection current) throws SQLException {
+        if (rules.excludedUsers().isEmpty()) {
+            return;
+        }
+        Array names = current.createArrayOf("text", rules.excludedUsers().toArray());
+        try (PreparedStatement statement = current.prepareStatement("SELECT n FROM unnest(?::text[]) AS n "
+                + "WHERE NOT EXISTS (SELECT 1 FROM pg_roles r WHERE r.rolname = n) ORDER BY n")) {
+            statement.setArray(1, names);
+            try (ResultSet rows = statement.executeQuery()) {
+                while (rows.next()) {
+                    String role = rows.getString(1);
+                    log.atWarn()
+                        .addKeyValue("role", role)
+                        .log("pgmigrate: an excluded role does not exist, so it protects no session; exclude-users "
+                                + "takes role names as SQL does: unquoted names are folded to lower case, "
+                                + "\"Quoted\" names keep their case: role={}", Blocker.logValue(role));
+                }
+            }
+        }
+        finally {
+            names.free();
+        }
     }
 
     private void closeConnection() {

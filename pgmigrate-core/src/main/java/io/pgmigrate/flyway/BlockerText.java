@@ -35,6 +35,9 @@ final class BlockerText {
         }
         line.append(" user=").append(quote(blocker.user()));
         line.append(" application=").append(quote(blocker.applicationName()));
+        if (blocker.backendType() != null) {
+            line.append(" backend_type=").append(quote(blocker.backendType()));
+        }
         line.append(" state=").append(quote(blocker.state()));
         line.append(" transaction_age=").append(seconds(blocker.age()));
         line.append(" query=").append(quote(blocker.queryOnOneLine()));
@@ -53,8 +56,6 @@ final class BlockerText {
         if (text == null) {
             return "unknown";
         }
-        String value = Blocker.oneLine(text);
-        boolean quote = value.isEmpty() || value.chars().anyMatch((c) -> c == ' ' || c == '"' || c == '=');
-        return quote ? '"' + value.replace("\"", "\\\"") + '"' : value;
+        return Blocker.logValue(text);
     }
 }

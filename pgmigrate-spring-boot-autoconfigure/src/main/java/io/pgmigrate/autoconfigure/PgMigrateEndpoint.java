@@ -59,7 +59,7 @@ public class PgMigrateEndpoint {
         Blocker blocker = report.blocker();
         return new BlockerDescriptor(blocker.pid(), blocker.preparedTransaction(), report.blockedWork(),
                 report.outcome().name().toLowerCase(Locale.ROOT), report.detail(), blocker.user(), blocker.database(),
-                blocker.applicationName(), blocker.clientAddress(), blocker.state(), blocker.age(),
+                blocker.applicationName(), blocker.clientAddress(), blocker.backendType(), blocker.state(), blocker.age(),
                 blocker.transactionStart(), blocker.lockModes(), blocker.lockGranted(), blocker.lockedObject(),
                 cut(blocker.query()));
     }
@@ -117,12 +117,14 @@ public class PgMigrateEndpoint {
      * @param blocked the migration it blocked
      * @param action what was done: {@code terminated}, {@code canceled}, {@code shown}, {@code ignored},
      *        {@code custom}, or why nothing was ({@code too_young}, {@code excluded}, {@code protected},
-     *        {@code not_permitted}, {@code unendable}, {@code gone})
+     *        {@code system_process}, {@code snapshot_wait}, {@code not_permitted}, {@code unendable}, {@code gone})
      * @param detail one sentence about the action, empty when the action says it all
      * @param user its role
      * @param database its database
      * @param applicationName its application_name
      * @param clientAddress its client address, {@code null} for a Unix socket
+     * @param backendType {@code client backend} for a client session, or the kind of PostgreSQL process
+     *        ({@code autovacuum worker}, {@code walsender}, ...); {@code null} when PostgreSQL hid it
      * @param state its state, for example {@code idle in transaction}
      * @param age how long it had held its locks
      * @param transactionStart when its transaction began
@@ -132,7 +134,8 @@ public class PgMigrateEndpoint {
      * @param query its current or last query, cut to the maximum length
      */
     public record BlockerDescriptor(int pid, String preparedTransaction, String blocked, String action, String detail,
-            String user, String database, String applicationName, String clientAddress, String state, Duration age,
+            String user, String database, String applicationName, String clientAddress, String backendType,
+            String state, Duration age,
             Instant transactionStart, String lockModes, boolean lockGranted, String lockedObject, String query) {
     }
 }

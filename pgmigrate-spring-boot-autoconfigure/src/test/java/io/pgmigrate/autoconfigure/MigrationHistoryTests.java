@@ -85,7 +85,8 @@ class MigrationHistoryTests {
         var blocker = new io.pgmigrate.core.Blocker(template.pid(), template.blockedPid(), template.user(),
                 template.database(), template.applicationName(), template.clientAddress(), template.state(), query,
                 template.backendStart(), template.transactionStart(), template.age(), template.waitEvent(),
-                template.lockModes(), template.lockGranted(), template.lockedObject(), template.blockedFor(), null);
+                template.lockModes(), template.lockGranted(), template.lockedObject(), template.blockedFor(), null,
+                template.backendType(), template.waitLockType(), template.sameRoleAsBlocked());
         return new MigrationRun(Instant.now().minus(Duration.ofSeconds(1)), Instant.now(), true, applied, List.of(7),
                 List.of(new BlockerReport(blocker, "migration 2 (add email)", BlockerOutcome.TERMINATED, "")), null);
     }

@@ -88,6 +88,6 @@ class PgMigrateMetricsTests {
         return new Blocker(4242, 4141, "app", "shop", "reporting", "10.0.0.7", "idle in transaction",
                 "SELECT * FROM accounts WHERE name = 'x'", Instant.now().minusSeconds(60), Instant.now().minusSeconds(30),
                 Duration.ofSeconds(30), "Client:ClientRead", "AccessShareLock", true, "public.accounts",
-                Duration.ofSeconds(2), null);
+                Duration.ofSeconds(2), null, Blocker.CLIENT_BACKEND, "relation", false);
     }
 }
