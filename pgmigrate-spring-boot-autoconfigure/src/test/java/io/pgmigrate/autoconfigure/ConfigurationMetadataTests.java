@@ -26,7 +26,7 @@ class ConfigurationMetadataTests {
     private static final List<String> PROPERTIES = List.of("pgmigrate.enabled", "pgmigrate.blocking-action",
             "pgmigrate.min-duration", "pgmigrate.poll-interval", "pgmigrate.lock-timeout", "pgmigrate.lock-retries",
             "pgmigrate.lock-retry-delay", "pgmigrate.exclude-application-names", "pgmigrate.exclude-users",
-            "pgmigrate.max-query-length");
+            "pgmigrate.max-query-length", "pgmigrate.act-on-snapshot-waits", "pgmigrate.max-application-stall");
 
     @Test
     void everyPropertyHasADescription() throws IOException {
@@ -49,6 +49,12 @@ class ConfigurationMetadataTests {
             .isEqualTo(WatchSettings.DEFAULT_MAX_QUERY_LENGTH);
         assertThat(properties.get("pgmigrate.lock-retry-delay").get("defaultValue")).isEqualTo("1s");
         assertThat(properties.get("pgmigrate.lock-timeout")).doesNotContainKey("defaultValue");
+        assertThat(DurationStyle.detectAndParse(
+                properties.get("pgmigrate.max-application-stall").get("defaultValue").toString()))
+            .isEqualTo(WatchSettings.DEFAULT_MAX_APPLICATION_STALL);
+        assertThat(properties.get("pgmigrate.exclude-application-names").get("defaultValue"))
+            .isEqualTo(List.copyOf(new java.util.TreeSet<>(WatchSettings.DEFAULT_EXCLUDED_APPLICATION_NAMES)));
+        assertThat(properties.get("pgmigrate.act-on-snapshot-waits").get("defaultValue")).isEqualTo(false);
     }
 
     @SuppressWarnings("unchecked")
