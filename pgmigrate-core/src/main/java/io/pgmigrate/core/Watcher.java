@@ -37,9 +37,14 @@ import org.slf4j.LoggerFactory;
  * {@code pgmigrate-}) and hands the rest to the {@link BlockingAction}. Every outcome goes to the
  * {@link WatchListener} and to the log.
  * <p>
- * The watcher never fails the work it watches: a failed poll is reported and the next poll starts over
- * with a new connection. {@link #close()} stops the thread and returns the connection, restored, before
- * it returns.
+ * {@link #start()} opens the watcher's connection before it returns, and fails when it cannot: a watcher that
+ * could not watch must not let the work start unguarded. From then on the watcher never fails the work it
+ * watches: a failed poll is reported and the next poll starts over with a new connection. {@link #close()}
+ * stops the thread and returns the connection, restored, before it returns.
+ * <p>
+ * The watcher holds its connection for as long as it runs. Give it a DataSource of its own, or one reserved for
+ * it: never a pool whose every connection the watched work and the application may hold at once, or the watcher
+ * cannot reconnect when it must.
  */
 public final class Watcher implements AutoCloseable {
 
@@ -86,8 +91,9 @@ public final class Watcher implements AutoCloseable {
 
     /**
      * A watcher that is not started yet.
-     * @param dataSource where the watcher's connection comes from (a pool is fine: the connection is returned
-     *        with its settings restored)
+     * @param dataSource where the watcher's connection comes from: best a DataSource of its own; a pool works when
+     *        it keeps a connection for the watcher besides those the watched work and the application hold, and
+     *        gets the connection back with its settings restored
      * @param settings poll interval and filters
      * @param action what to do with blockers that pass the filters
      * @param listener receives every event, after the watcher's own log line
@@ -102,17 +108,36 @@ public final class Watcher implements AutoCloseable {
         this.rules = new BlockerRules(settings);
     }
 
-    /** Starts the polling thread. */
+    /**
+     * Opens the watcher's connection, then starts the polling thread.
+     * @throws WatcherConnectionException when the watcher cannot get its connection; nothing is started then
+     */
     public Watcher start() {
         lock.lock();
         try {
             if (running) {
                 throw new IllegalStateException("watcher already started");
             }
-            running = true;
-            thread = new Thread(this::run, "pgmigrate-watcher-" + threadNumbers.incrementAndGet());
-            thread.setDaemon(true);
-            thread.start();
+            try {
+                // The one place where the watcher's first connection is opened and prepared, before any work is
+                // watched: one-time checks that need the connection belong right after this line.
+                connection = openConnection();
+            }
+            catch (SQLException | RuntimeException ex) {
+                throw new WatcherConnectionException(dataSource, ex);
+            }
+            Thread poller = new Thread(this::run, "pgmigrate-watcher-" + threadNumbers.incrementAndGet());
+            poller.setDaemon(true);
+            try {
+                running = true;
+                poller.start();
+            }
+            catch (RuntimeException | Error ex) {
+                running = false;
+                closeConnection();
+                throw ex;
+            }
+            thread = poller;
             return this;
         }
         finally {
@@ -136,9 +161,21 @@ public final class Watcher implements AutoCloseable {
         watched.remove(pid);
     }
 
-    /** Protects a backend: it is never acted on, even when it blocks a watched backend. */
+    /**
+     * Protects a backend: it is never acted on, even when it blocks a watched backend, until it is
+     * {@linkplain #unprotect unprotected}.
+     */
     public void protect(int pid) {
         protectedPids.add(pid);
+    }
+
+    /**
+     * Ends the protection of a backend, once its connection is no longer the watched work's: for example when it
+     * went back to a pool the application shares, which may lend it to a session that blocks the work. PostgreSQL
+     * also reuses the pids of ended backends. A backend that is watched is still never acted on.
+     */
+    public void unprotect(int pid) {
+        protectedPids.remove(pid);
     }
 
     /** The number of polls completed so far, successful or not. */
@@ -301,21 +338,7 @@ public final class Watcher implements AutoCloseable {
 
     private Connection connection() throws SQLException {
         if (connection == null) {
-            Connection fresh = dataSource.getConnection();
-            try {
-                connectionAutoCommit = fresh.getAutoCommit();
-                fresh.setAutoCommit(true);
-                connectionSettings = SessionSettings.apply(fresh, WATCHER_SESSION);
-                if (!excludedRolesChecked) {
-                    excludedRolesChecked = true;
-                    warnAboutMissingExcludedRoles(fresh);
-                }
-            }
-            catch (SQLException | RuntimeException ex) {
-                fresh.close();
-                throw ex;
-            }
-            connection = fresh;
+            connection = openConnection();
         }
         return connection;
     }
@@ -345,6 +368,25 @@ public final class Watcher implements AutoCloseable {
         finally {
             names.free();
         }
+    }
+
+    /** A new connection from the DataSource, prepared for the watcher: autocommit and {@link #WATCHER_SESSION}. */
+    private Connection openConnection() throws SQLException {
+        Connection fresh = dataSource.getConnection();
+        try {
+            connectionAutoCommit = fresh.getAutoCommit();
+            fresh.setAutoCommit(true);
+            connectionSettings = SessionSettings.apply(fresh, WATCHER_SESSION);
+            if (!excludedRolesChecked) {
+                excludedRolesChecked = true;
+                warnAboutMissingExcludedRoles(fresh);
+            }
+        }
+        catch (SQLException | RuntimeException ex) {
+            fresh.close();
+            throw ex;
+        }
+        return fresh;
     }
 
     private void closeConnection() {

@@ -8,6 +8,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
+import java.util.function.Function;
 
 import javax.sql.DataSource;
 
@@ -15,6 +17,7 @@ import io.pgmigrate.core.Blocker;
 import io.pgmigrate.core.BlockingAction;
 import io.pgmigrate.core.StandardBlockingAction;
 import io.pgmigrate.core.Watcher;
+import io.pgmigrate.core.WatcherConnectionException;
 import org.flywaydb.core.Flyway;
 import org.flywaydb.core.api.FlywayException;
 import org.flywaydb.core.api.callback.Callback;
@@ -34,14 +37,24 @@ import org.slf4j.LoggerFactory;
  * }</pre>
  * Each call migrates with a copy of the Flyway's configuration in which
  * <ul>
- * <li>every connection Flyway opens is registered, so it is never acted on, and prepared:
- * {@code application_name=pgmigrate-migration} and, when configured, {@code lock_timeout}; both are put back,
- * with the autocommit mode, when Flyway closes it, so a pooled connection returns unchanged;</li>
+ * <li>every connection Flyway opens is registered, so it is never acted on while Flyway has it, and prepared:
+ * {@code application_name=pgmigrate-migration}, {@code client_connection_check_interval} (see
+ * {@link #CLIENT_CONNECTION_CHECK_INTERVAL}) and, when configured, {@code lock_timeout}; they are put back, with
+ * the autocommit mode, when Flyway closes it, so a pooled connection returns unchanged, and from then on it is
+ * no longer protected;</li>
  * <li>a callback, added to those already configured, has the watcher watch each migration's backend while
  * the migration runs;</li>
- * <li>a {@link Watcher} of its own, on a connection of the same DataSource, deals with the sessions that
- * block a migration through the {@link BlockingAction}; it is stopped before {@code migrate} returns or throws.</li>
+ * <li>a {@link Watcher} of its own deals with the sessions that block a migration through the
+ * {@link BlockingAction}. Its connection is opened before Flyway runs anything, from Flyway's DataSource or from
+ * the one given to {@link #withWatcherDataSource(DataSource)}; when it cannot get one, {@code migrate} fails at
+ * once with {@link WatcherConnectionException}. It is stopped before {@code migrate} returns or throws.</li>
  * </ul>
+ * The watcher holds a connection for the whole run. When Flyway's DataSource is a pool shared with the application,
+ * give the watcher a DataSource of its own, so that it never waits for a connection Flyway or the application
+ * holds:
+ * <pre>{@code
+ * new FlywayGuard(settings).withWatcherDataSource(unpooledDataSource).migrate(flyway);
+ * }</pre>
  * A transactional migration that fails on the lock timeout (SQLSTATE 55P03) was rolled back by PostgreSQL; it
  * is tried again after a backoff, up to {@link GuardSettings#lockRetries()} times, then
  * {@link LockTimeoutExhaustedException} is thrown. A migration outside a transaction is never retried
@@ -52,6 +65,21 @@ public final class FlywayGuard {
     /** The application_name of every connection Flyway opens under the guard. */
     public static final String APPLICATION_NAME = "pgmigrate-migration";
 
+    /**
+     * The {@code client_connection_check_interval} of Flyway's connections (PostgreSQL 14 and later, on platforms
+     * that support it; elsewhere it is left out). PostgreSQL notices that a client went away only when it next
+     * reads from it, so the backend of a migration that waits for a lock would outlive a JVM that died
+     * ({@code kill -9}, a failed start-up probe) and keep the table's lock queue stalled, and the next instance
+     * would see it as another instance's migration. With this setting the backend checks its socket while a
+     * statement runs and ends itself within about this long after the client is gone. One second: well below the
+     * time an application tolerates a stall (and below the watcher's default bound on it,
+     * {@link io.pgmigrate.core.WatchSettings#DEFAULT_MAX_APPLICATION_STALL}), while the check itself, one
+     * {@code poll()} of the socket per interval and only while a statement runs, costs nothing measurable.
+     */
+    public static final Duration CLIENT_CONNECTION_CHECK_INTERVAL = Duration.ofSeconds(1);
+
+    private static final String CLIENT_CONNECTION_CHECK = "client_connection_check_interval";
+
     /** PostgreSQL's lock_not_available: the lock timeout ran out. */
     static final String LOCK_NOT_AVAILABLE = "55P03";
 
@@ -60,17 +88,25 @@ public final class FlywayGuard {
     private final GuardSettings settings;
     private final BlockingAction action;
     private final GuardListener listener;
+    /** The watcher's DataSource, given the one Flyway migrates with. */
+    private final Function<DataSource, DataSource> watcherDataSource;
 
     /**
-     * A guard.
+     * A guard whose watcher takes its connection from Flyway's DataSource.
      * @param settings watcher, lock timeout and retry settings
      * @param action what to do with the sessions that block a migration
      * @param listener receives the run's events and the watcher's
      */
     public FlywayGuard(GuardSettings settings, BlockingAction action, GuardListener listener) {
+        this(settings, action, listener, Function.identity());
+    }
+
+    private FlywayGuard(GuardSettings settings, BlockingAction action, GuardListener listener,
+            Function<DataSource, DataSource> watcherDataSource) {
         this.settings = Objects.requireNonNull(settings, "settings");
         this.action = Objects.requireNonNull(action, "action");
         this.listener = Objects.requireNonNull(listener, "listener");
+        this.watcherDataSource = Objects.requireNonNull(watcherDataSource, "watcherDataSource");
     }
 
     /** A guard that terminates blockers and has no listener besides the log. */
@@ -80,12 +116,35 @@ public final class FlywayGuard {
     }
 
     /**
+     * A copy of this guard whose watcher takes its connection from the given DataSource instead of Flyway's. Give it
+     * one that is not a pool Flyway and the application share: an unpooled DataSource to the same database, or a
+     * pool of its own. The watcher connects to it at the start of each run, with
+     * {@code application_name=pgmigrate-watcher}, and holds one connection until the run ends.
+     * @param dataSource the watcher's DataSource, for every run
+     */
+    public FlywayGuard withWatcherDataSource(DataSource dataSource) {
+        Objects.requireNonNull(dataSource, "dataSource");
+        return withWatcherDataSource((flywayDataSource) -> dataSource);
+    }
+
+    /**
+     * A copy of this guard whose watcher takes its connection from a DataSource made, at the start of each run, from
+     * the one Flyway migrates with; for example an unpooled DataSource with the same URL and credentials, as the
+     * Spring Boot auto-configuration does. See {@link #withWatcherDataSource(DataSource)}.
+     * @param fromFlywayDataSource gets Flyway's DataSource, returns the watcher's (never {@code null})
+     */
+    public FlywayGuard withWatcherDataSource(Function<DataSource, DataSource> fromFlywayDataSource) {
+        return new FlywayGuard(settings, action, listener, fromFlywayDataSource);
+    }
+
+    /**
      * Migrates with the given Flyway's configuration under the guard. The Flyway itself is left as it is.
      * @return the result of the last attempt
      * @throws LockTimeoutExhaustedException when a transactional migration hit the lock timeout on every attempt
      * @throws NonTransactionalLockTimeoutException when a migration outside a transaction hit the lock timeout
      * @throws UnpinnedConnectionException when a migration's connection moved to another backend (a transaction
      *         pooler); the migration was not started
+     * @throws WatcherConnectionException when the watcher could not get its connection; Flyway was not started
      * @throws FlywayException when the migration fails otherwise, as Flyway reports it
      */
     public MigrateResult migrate(Flyway flyway) {
@@ -97,11 +156,13 @@ public final class FlywayGuard {
         }
         Instant started = Instant.now();
         GuardedRun run = new GuardedRun(listener, settings.lockTimeout(),
-                (events) -> new Watcher(dataSource, settings.watch(), action, events));
+                (events) -> new Watcher(watcherDataSource(dataSource), settings.watch(), action, events));
         run.notify((l) -> l.runStarted(started));
-        Watcher watcher = run.watcher().start();
+        Watcher watcher = run.watcher();
         String failure = null;
         try {
+            // before Flyway runs anything: a run whose watcher cannot connect fails here, so nothing runs unguarded
+            watcher.start();
             return migrateWithRetries(configuration, dataSource, run);
         }
         catch (RuntimeException | Error ex) {
@@ -192,6 +253,15 @@ public final class FlywayGuard {
         }
     }
 
+    private DataSource watcherDataSource(DataSource flywayDataSource) {
+        DataSource watcher = watcherDataSource.apply(flywayDataSource);
+        if (watcher == null) {
+            throw new FlywayException("pgmigrate: the watcher's DataSource function returned null for Flyway's "
+                    + "DataSource; it must return the DataSource the watcher connects with");
+        }
+        return watcher;
+    }
+
     private Flyway guardedCopy(Configuration configuration, DataSource dataSource, GuardedRun run) {
         Map<String, String> session = new LinkedHashMap<>();
         session.put("application_name", APPLICATION_NAME);
@@ -199,10 +269,12 @@ public final class FlywayGuard {
             // a bare number is milliseconds for lock_timeout
             session.put("lock_timeout", Long.toString(settings.lockTimeout().toMillis()));
         }
+        // milliseconds too; PostgreSQL 14+ on platforms that can check a socket, left out elsewhere
+        session.put(CLIENT_CONNECTION_CHECK, Long.toString(CLIENT_CONNECTION_CHECK_INTERVAL.toMillis()));
         Callback callback = new GuardCallback(run);
         FluentConfiguration copy = Flyway.configure(configuration.getClassLoader())
             .configuration(configuration)
-            .dataSource(new GuardedDataSource(dataSource, session, run));
+            .dataSource(new GuardedDataSource(dataSource, session, Set.of(CLIENT_CONNECTION_CHECK), run));
         copy.callbacks(append(copy.getCallbacks(), callback));
         Flyway guarded = copy.load();
         Callback[] loaded = guarded.getConfiguration().getCallbacks();

@@ -11,6 +11,7 @@ import java.sql.SQLException;
 import java.sql.SQLFeatureNotSupportedException;
 import java.sql.Statement;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.logging.Logger;
 
@@ -22,7 +23,9 @@ import org.slf4j.LoggerFactory;
 /**
  * The DataSource Flyway uses under the guard. Every connection it hands out is registered with the run (so
  * the watcher never acts on it) and prepared with the run's session settings; when Flyway closes it, the
- * settings and the autocommit mode are put back before it goes back to the pool.
+ * settings and the autocommit mode are put back before it goes back to the pool, and the run forgets it: from
+ * then on it may be an application's session like any other. Nothing of the guard stays on a connection the
+ * application's pool gets back.
  */
 final class GuardedDataSource implements DataSource {
 
@@ -37,11 +40,17 @@ final class GuardedDataSource implements DataSource {
 
     private final DataSource delegate;
     private final Map<String, String> session;
+    private final Set<String> optional;
     private final GuardedRun run;
 
-    GuardedDataSource(DataSource delegate, Map<String, String> session, GuardedRun run) {
+    /**
+     * @param session the settings of every connection, applied at session level
+     * @param optional those of the settings that are left out where the server does not have them or refuses them
+     */
+    GuardedDataSource(DataSource delegate, Map<String, String> session, Set<String> optional, GuardedRun run) {
         this.delegate = delegate;
         this.session = session;
+        this.optional = optional;
         this.run = run;
     }
 
@@ -56,21 +65,29 @@ final class GuardedDataSource implements DataSource {
     }
 
     private Connection guard(Connection connection) throws SQLException {
+        int pid = 0;
         try {
-            int pid = backendPid(connection);
+            pid = backendPid(connection);
             run.connectionOpened(pid);
             boolean autoCommit = connection.getAutoCommit();
             // session-level settings, committed at once: a later rollback must not undo them
             connection.setAutoCommit(true);
-            SessionSettings settings = SessionSettings.apply(connection, session);
+            SessionSettings settings = SessionSettings.apply(connection, session, optional);
             connection.setAutoCommit(autoCommit);
             log.atDebug().addKeyValue("pid", pid).log("pgmigrate: prepared a Flyway connection: pid={}", pid);
             return (Connection) Proxy.newProxyInstance(GuardedDataSource.class.getClassLoader(),
                     new Class<?>[] { Connection.class, GuardedConnection.class },
-                    new Handler(connection, pid, settings, autoCommit));
+                    new Handler(connection, pid, settings, autoCommit, run));
         }
         catch (SQLException | RuntimeException ex) {
-            connection.close();
+            try {
+                connection.close();
+            }
+            finally {
+                if (pid != 0) {
+                    run.connectionClosed(pid);
+                }
+            }
             throw ex;
         }
     }
@@ -83,20 +100,25 @@ final class GuardedDataSource implements DataSource {
         }
     }
 
-    /** Passes everything to the real connection, except close, which restores it first. */
+    /**
+     * Passes everything to the real connection, except close, which restores it first and, once it is closed (back
+     * in its pool), ends its protection.
+     */
     private static final class Handler implements InvocationHandler {
 
         private final Connection connection;
         private final int pid;
         private final SessionSettings settings;
         private final boolean autoCommit;
+        private final GuardedRun run;
         private final AtomicBoolean closed = new AtomicBoolean();
 
-        Handler(Connection connection, int pid, SessionSettings settings, boolean autoCommit) {
+        Handler(Connection connection, int pid, SessionSettings settings, boolean autoCommit, GuardedRun run) {
             this.connection = connection;
             this.pid = pid;
             this.settings = settings;
             this.autoCommit = autoCommit;
+            this.run = run;
         }
 
         @Override
@@ -147,7 +169,13 @@ final class GuardedDataSource implements DataSource {
                             + "error={}", pid, ex.getMessage());
             }
             finally {
-                connection.close();
+                try {
+                    connection.close();
+                }
+                finally {
+                    // only now: until the connection is back, it may still hold what Flyway did with it
+                    run.connectionClosed(pid);
+                }
             }
         }
     }

@@ -103,10 +103,19 @@ final class GuardedRun implements WatchListener {
         return watcher;
     }
 
-    /** A connection Flyway opened for this run: it must never be acted on. */
+    /** A connection Flyway opened for this run: it must never be acted on while Flyway has it. */
     void connectionOpened(int pid) {
         connectionPids.add(pid);
         watcher.protect(pid);
+    }
+
+    /**
+     * Flyway closed a connection of this run (returned it to its pool): from now on it is no longer the run's. An
+     * application session that borrows it, or a new backend that reuses its pid, is a blocker like any other.
+     */
+    void connectionClosed(int pid) {
+        connectionPids.remove(pid);
+        watcher.unprotect(pid);
     }
 
     /** Forgets the failure of the previous attempt. */

@@ -8,9 +8,13 @@ import static io.pgmigrate.core.Watching.reader;
 import static io.pgmigrate.core.Watching.startBlocked;
 import static io.pgmigrate.core.Watching.watcher;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.sql.SQLException;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+
+import javax.sql.DataSource;
 
 import io.pgmigrate.flyway.LogCapture;
 import io.pgmigrate.testsupport.PostgresTest;
@@ -62,13 +66,32 @@ class WatcherLifecycleTest {
     }
 
     @Test
-    void aWatcherWithNothingToWatchOpensNoConnection(TestDatabase db) throws Exception {
+    void startOpensTheConnectionBeforeAnythingIsWatchedAndAWatcherWithNothingToWatchDoesNotPoll(TestDatabase db)
+            throws Exception {
         try (Watcher watcher = watcher(db, WatchSettings.defaults(), StandardBlockingAction.TERMINATE,
                 new RecordingListener())) {
             assertThat(watcherThreads()).isNotEmpty();
-            assertThat(db.pidsOf(Watcher.APPLICATION_NAME)).isEmpty();
+            assertThat(db.pidsOf(Watcher.APPLICATION_NAME)).hasSize(1);
+            assertThat(db.queryValue("SELECT state FROM pg_stat_activity WHERE application_name = ?",
+                    Watcher.APPLICATION_NAME)).isEqualTo("idle");
             assertThat(watcher.polls()).isZero();
         }
+        eventually().until(() -> db.pidsOf(Watcher.APPLICATION_NAME).isEmpty());
+    }
+
+    @Test
+    void aWatcherThatCannotConnectFailsToStartAndStartsNoThread(TestDatabase db) {
+        DataSource unreachable = db.dataSource("no_such_role_" + db.name(), "wrong");
+        Watcher watcher = new Watcher(unreachable, WatchSettings.defaults(), StandardBlockingAction.TERMINATE,
+                new RecordingListener());
+
+        assertThatThrownBy(watcher::start).isInstanceOf(WatcherConnectionException.class)
+            .hasMessageStartingWith("pgmigrate: the watcher could not get its connection from DataSource "
+                    + "org.postgresql.ds.PGSimpleDataSource: ")
+            .hasMessageContaining("no_such_role_")
+            .hasCauseInstanceOf(SQLException.class);
+        assertThat(watcherThreads()).isEmpty();
+        watcher.close();
     }
 
     @Test

@@ -26,6 +26,11 @@ import org.springframework.context.annotation.Conditional;
  * the application defines its own. A {@link BlockingAction} bean replaces {@code pgmigrate.blocking-action}; a
  * user's {@link FlywayMigrationStrategy} is wrapped, so the guard applies to it too; the guard takes the DataSource
  * from Flyway's configuration, so a separate {@code spring.flyway.url} is guarded as well.
+ * <p>
+ * The watcher does not take its connection from that DataSource, usually the pool the application shares: it gets
+ * an unpooled DataSource of its own, derived from Flyway's (same URL, user and password), so that it never waits
+ * for a connection that Flyway and the application hold. A {@link FlywayGuard} bean of the application's own
+ * decides itself, with {@link FlywayGuard#withWatcherDataSource(javax.sql.DataSource)}.
  *
  * @see PgMigrateMetricsAutoConfiguration
  * @see PgMigrateEndpointAutoConfiguration
@@ -48,7 +53,8 @@ public final class PgMigrateAutoConfiguration {
     FlywayGuard pgMigrateFlywayGuard(GuardSettings settings, PgMigrateProperties properties,
             ObjectProvider<BlockingAction> action, ObjectProvider<GuardListener> listeners) {
         return new FlywayGuard(settings, action.getIfAvailable(properties::getBlockingAction),
-                GuardListener.of(listeners.orderedStream().toList()));
+                GuardListener.of(listeners.orderedStream().toList()))
+            .withWatcherDataSource(WatcherDataSources::derivedFrom);
     }
 
     @Bean
