@@ -42,8 +42,9 @@ import org.slf4j.LoggerFactory;
  * {@link #CLIENT_CONNECTION_CHECK_INTERVAL}) and, when configured, {@code lock_timeout}; they are put back, with
  * the autocommit mode, when Flyway closes it, so a pooled connection returns unchanged, and from then on it is
  * no longer protected;</li>
- * <li>a callback, added to those already configured, has the watcher watch each migration's backend while
- * the migration runs;</li>
+ * <li>a callback, added to those already configured and sorted before them, has the watcher watch every step
+ * Flyway runs: each migration (SQL, Java, repeatable) and the callbacks of every event (SQL and Java), on every
+ * connection of the run, each named in reports ({@code migration 2 (add email)}, {@code callback afterMigrate});</li>
  * <li>a {@link Watcher} of its own deals with the sessions that block a migration through the
  * {@link BlockingAction}. Its connection is opened before Flyway runs anything, from Flyway's DataSource or from
  * the one given to {@link #withWatcherDataSource(DataSource)}; when it cannot get one, {@code migrate} fails at
@@ -58,7 +59,9 @@ import org.slf4j.LoggerFactory;
  * A transactional migration that fails on the lock timeout (SQLSTATE 55P03) was rolled back by PostgreSQL; it
  * is tried again after a backoff, up to {@link GuardSettings#lockRetries()} times, then
  * {@link LockTimeoutExhaustedException} is thrown. A migration outside a transaction is never retried
- * ({@link NonTransactionalLockTimeoutException}). The result returned is that of the last attempt.
+ * ({@link NonTransactionalLockTimeoutException}), nor is a callback ({@link CallbackLockTimeoutException}), nor a
+ * migration that waited for another connection of its own run (a deadlock: one attempt only). The result
+ * returned is that of the last attempt.
  */
 public final class FlywayGuard {
 
@@ -142,6 +145,7 @@ public final class FlywayGuard {
      * @return the result of the last attempt
      * @throws LockTimeoutExhaustedException when a transactional migration hit the lock timeout on every attempt
      * @throws NonTransactionalLockTimeoutException when a migration outside a transaction hit the lock timeout
+     * @throws CallbackLockTimeoutException when a Flyway callback hit the lock timeout
      * @throws UnpinnedConnectionException when a migration's connection moved to another backend (a transaction
      *         pooler); the migration was not started
      * @throws WatcherConnectionException when the watcher could not get its connection; Flyway was not started
@@ -191,9 +195,17 @@ public final class FlywayGuard {
                     // Flyway wraps what the callback threw; the guard's own explanation is the one to show
                     throw unpinned;
                 }
-                GuardedRun.Migration failed = run.failed();
+                GuardedRun.Step failed = run.failed(ex);
                 if (failed == null || !isLockTimeout(ex)) {
                     throw ex;
+                }
+                if (failed.callback) {
+                    // never retried: a second migrate() would run other callbacks than the ones that failed
+                    LockTimeoutEvent event = new LockTimeoutEvent(failed.work(), settings.lockTimeout(), attempt,
+                            false, failed.blockers());
+                    run.notify((l) -> l.lockTimeout(event));
+                    throw new CallbackLockTimeoutException(failed.name, settings.lockTimeout(), failed.blockers(),
+                            run.applied(), failed.blockedByOwnConnection(), actionName(), ex);
                 }
                 if (!failed.name.equals(lastMigration)) {
                     blockersSeen.clear();
@@ -202,18 +214,21 @@ public final class FlywayGuard {
                 List<Blocker> blockers = failed.blockers();
                 // the latest sighting of each blocking transaction: its age is the longest seen
                 blockers.forEach((blocker) -> blockersSeen.put(blocker.key(), blocker));
-                boolean retry = failed.inTransaction && attempt <= settings.lockRetries();
+                // a wait for another connection of the run is a deadlock: a retry would wait the same way
+                boolean retry = failed.inTransaction && !failed.blockedByOwnConnection()
+                        && attempt <= settings.lockRetries();
                 LockTimeoutEvent event = new LockTimeoutEvent(failed.name, settings.lockTimeout(), attempt, retry,
                         blockers);
                 if (!failed.inTransaction) {
                     run.notify((l) -> l.lockTimeout(event));
                     throw new NonTransactionalLockTimeoutException(failed.name, settings.lockTimeout(), blockers,
-                            failed.selfBlocked(), invalidIndexesLeft(dataSource, failed), ex);
+                            failed.selfBlocked(), failed.blockedByOwnConnection(), invalidIndexesLeft(dataSource,
+                                    failed), ex);
                 }
                 if (!retry) {
                     run.notify((l) -> l.lockTimeout(event));
                     throw new LockTimeoutExhaustedException(failed.name, settings.lockTimeout(), attempt,
-                            List.copyOf(blockersSeen.values()), ex);
+                            List.copyOf(blockersSeen.values()), failed.blockedByOwnConnection(), actionName(), ex);
                 }
                 Duration delay = settings.retryDelay(attempt);
                 log.atWarn()
@@ -236,7 +251,7 @@ public final class FlywayGuard {
      * The invalid indexes a failed non-transactional migration left, asked on a new connection once Flyway has
      * given its own back; {@code null}, after a WARN line, when that cannot be told.
      */
-    private static List<String> invalidIndexesLeft(DataSource dataSource, GuardedRun.Migration failed) {
+    private static List<String> invalidIndexesLeft(DataSource dataSource, GuardedRun.Step failed) {
         if (failed.invalidIndexesBefore == null) {
             return null;
         }
@@ -262,6 +277,11 @@ public final class FlywayGuard {
         return watcher;
     }
 
+    /** The blocking action's name as users configure it, or a custom action's class name. */
+    private String actionName() {
+        return action instanceof StandardBlockingAction standard ? standard.configName() : action.getClass().getName();
+    }
+
     private Flyway guardedCopy(Configuration configuration, DataSource dataSource, GuardedRun run) {
         Map<String, String> session = new LinkedHashMap<>();
         session.put("application_name", APPLICATION_NAME);
@@ -275,7 +295,8 @@ public final class FlywayGuard {
         FluentConfiguration copy = Flyway.configure(configuration.getClassLoader())
             .configuration(configuration)
             .dataSource(new GuardedDataSource(dataSource, session, Set.of(CLIENT_CONNECTION_CHECK), run));
-        copy.callbacks(append(copy.getCallbacks(), callback));
+        // first: Flyway sorts the callbacks by name in a stable sort, and this one must run before any other
+        copy.callbacks(prepend(callback, copy.getCallbacks()));
         Flyway guarded = copy.load();
         Callback[] loaded = guarded.getConfiguration().getCallbacks();
         if (!Arrays.asList(loaded).contains(callback)) {
@@ -283,14 +304,15 @@ public final class FlywayGuard {
             if (!(guarded.getConfiguration() instanceof ClassicConfiguration classic)) {
                 throw new FlywayException("pgmigrate could not add its callback to Flyway's configuration");
             }
-            classic.setCallbacks(append(loaded, callback));
+            classic.setCallbacks(prepend(callback, loaded));
         }
         return guarded;
     }
 
-    private static Callback[] append(Callback[] callbacks, Callback callback) {
-        Callback[] all = Arrays.copyOf(callbacks, callbacks.length + 1);
-        all[callbacks.length] = callback;
+    private static Callback[] prepend(Callback callback, Callback[] callbacks) {
+        Callback[] all = new Callback[callbacks.length + 1];
+        all[0] = callback;
+        System.arraycopy(callbacks, 0, all, 1, callbacks.length);
         return all;
     }
 

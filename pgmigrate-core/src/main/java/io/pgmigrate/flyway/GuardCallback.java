@@ -8,10 +8,34 @@ import org.flywaydb.core.api.callback.Context;
 import org.flywaydb.core.api.callback.Event;
 
 /**
- * Tells the run which migration runs on which backend. Flyway fires these events on the migration
- * connection itself, BEFORE_EACH_MIGRATE inside the migration's transaction when it has one.
+ * Tells the run which step runs on which connection: each migration, and the callbacks of every event.
+ * <p>
+ * How Flyway (11.14 to 12.x) runs callbacks, which this relies on:
+ * <ul>
+ * <li>It sorts all callbacks by {@link #getCallbackName()}, in a stable sort of the configured callbacks followed
+ * by the SQL ones (SQL callbacks are named by their description: {@code afterMigrate__refresh.sql} is
+ * {@code refresh}, {@code afterMigrate.sql} has an empty name) and, for each event,
+ * runs them in that order on one connection: {@code beforeMigrate}, {@code afterMigrate},
+ * {@code afterMigrateApplied}, {@code afterMigrateError}, {@code afterVersioned} and {@code beforeRepeatables}
+ * on an "event" connection it opens for the event and closes after it; {@code afterConnect},
+ * {@code beforeValidate}, {@code afterValidate} and the like on its main connection; {@code beforeEachMigrate},
+ * {@code afterEachMigrate} and the statement events on the migration connection, inside the migration's
+ * transaction when it has one.</li>
+ * <li>It asks {@link #supports} first without a connection, to decide whether an event connection is worth
+ * opening at all, then again with the connection the event's callbacks run on.</li>
+ * </ul>
+ * So this callback sorts before every other one (its name is empty, like that of a SQL callback without a
+ * description, and it comes first in the configuration, which Flyway's stable sort keeps), claims the events it
+ * is asked about with a
+ * connection (never without one: Flyway would open an event connection for it alone), and marks the start of the
+ * event's step before any callback of the event runs. The step lasts until the next one starts or its
+ * connection is closed. The callbacks of {@code beforeEachMigrate} and {@code afterEachMigrate} belong to the
+ * migration's step: they run in its transaction and are rolled back and retried with it.
  */
 final class GuardCallback implements Callback {
+
+    /** Sorts first; among other empty names, the configuration's order decides. */
+    static final String NAME = "";
 
     private final GuardedRun run;
 
@@ -21,35 +45,37 @@ final class GuardCallback implements Callback {
 
     @Override
     public boolean supports(Event event, Context context) {
-        return event == Event.BEFORE_EACH_MIGRATE || event == Event.AFTER_EACH_MIGRATE
-                || event == Event.AFTER_EACH_MIGRATE_ERROR;
+        return context != null && context.getConnection() != null;
     }
 
     @Override
     public boolean canHandleInTransaction(Event event, Context context) {
-        return true;
+        // nothing to run in a transaction: Flyway need not open one for this callback
+        return false;
     }
 
     @Override
     public void handle(Event event, Context context) {
-        switch (event) {
-            case BEFORE_EACH_MIGRATE -> {
-                try {
-                    run.migrationStarting(context.getConnection(), context.getMigrationInfo());
+        try {
+            switch (event) {
+                case BEFORE_EACH_MIGRATE -> run.migrationStarting(context.getConnection(), context.getMigrationInfo());
+                case AFTER_EACH_MIGRATE -> run.migrationEnded(true);
+                case AFTER_EACH_MIGRATE_ERROR -> run.migrationEnded(false);
+                case BEFORE_EACH_MIGRATE_STATEMENT, AFTER_EACH_MIGRATE_STATEMENT,
+                        AFTER_EACH_MIGRATE_STATEMENT_ERROR -> {
+                    // part of the migration's step: nothing changes
                 }
-                catch (SQLException ex) {
-                    throw new FlywayException("pgmigrate could not register the migration with its watcher", ex);
-                }
+                default -> run.callbackStarting(context.getConnection(), event.getId());
             }
-            case AFTER_EACH_MIGRATE -> run.migrationEnded(true);
-            case AFTER_EACH_MIGRATE_ERROR -> run.migrationEnded(false);
-            default -> {
-            }
+        }
+        catch (SQLException ex) {
+            throw new FlywayException("pgmigrate could not register the " + event.getId() + " step with its watcher",
+                    ex);
         }
     }
 
     @Override
     public String getCallbackName() {
-        return "pgmigrate";
+        return NAME;
     }
 }

@@ -26,30 +26,61 @@ import org.slf4j.LoggerFactory;
 
 /**
  * What one {@link FlywayGuard#migrate} call knows while it runs, over all its attempts: the connections of
- * the run, the migration running now and the blockers the watcher saw for it. Flyway runs one migration at a
- * time per run; the watcher's thread reads what the migrating thread writes.
+ * the run, the step running now (a migration, or the callbacks of one event) and the blockers the watcher saw
+ * for it. Flyway runs one step at a time, on one thread, so a step ends when the next one starts (or when its
+ * connection is closed). While a step runs, every open connection of the run is watched under the step's name:
+ * the step's own connection, and any other one its code opened through Flyway's DataSource. The watcher's
+ * thread reads what the migrating thread writes.
  */
 final class GuardedRun implements WatchListener {
 
     private static final Logger log = LoggerFactory.getLogger("io.pgmigrate");
 
-    /** One migration while it runs, and after it failed. */
-    static final class Migration {
+    /** What made a step wait for a connection of its own run, which pgmigrate never ends. */
+    enum SelfBlockKind {
 
+        /**
+         * Flyway's lock connection: the first one Flyway opened in the attempt (its main connection), which with
+         * {@code postgresql.transactional.lock=true} holds Flyway's advisory lock in a transaction that stays
+         * open for the whole run.
+         */
+        FLYWAY_LOCK,
+
+        /**
+         * Another connection of the run, for example one that a Java migration or callback opened through
+         * Flyway's DataSource: the step waits for work of its own that cannot end before the step does.
+         */
+        OWN_CONNECTION
+    }
+
+    /** One step (a migration, or the callbacks of one event) while it runs, and after it failed. */
+    static final class Step {
+
+        /** {@code 2 (add email)} for a migration, the event for callbacks: {@code afterMigrate}. */
         final String name;
+        /** Whether the step is the callbacks of an event rather than a migration. */
+        final boolean callback;
         final int pid;
+        /** Whether it runs in a transaction; {@code false} for callbacks, whose transaction is not known. */
         final boolean inTransaction;
         /** The invalid indexes before a non-transactional migration started; {@code null} when not known. */
         final Set<Long> invalidIndexesBefore;
         private final Map<String, Blocker> blockers = new LinkedHashMap<>();
         private Duration lockWait = Duration.ZERO;
-        private boolean selfBlocked;
+        private SelfBlockKind selfBlock;
+        private Blocker selfBlocker;
 
-        Migration(String name, int pid, boolean inTransaction, Set<Long> invalidIndexesBefore) {
+        Step(String name, boolean callback, int pid, boolean inTransaction, Set<Long> invalidIndexesBefore) {
             this.name = name;
+            this.callback = callback;
             this.pid = pid;
             this.inTransaction = inTransaction;
             this.invalidIndexesBefore = invalidIndexesBefore;
+        }
+
+        /** What reports say was blocked: {@code migration 2 (add email)}, {@code callback afterMigrate}. */
+        String work() {
+            return (callback ? "callback " : "migration ") + name;
         }
 
         synchronized void saw(Blocker blocker) {
@@ -67,13 +98,32 @@ final class GuardedRun implements WatchListener {
             return lockWait;
         }
 
-        /** Whether it was seen waiting for a connection of its own run. */
+        /** Whether it was seen waiting for Flyway's lock connection (Flyway's transactional advisory lock). */
         synchronized boolean selfBlocked() {
-            return selfBlocked;
+            return selfBlock == SelfBlockKind.FLYWAY_LOCK;
         }
 
-        synchronized void selfBlocked(boolean value) {
-            selfBlocked = value;
+        /**
+         * Whether it was seen waiting for another connection of its own run: a deadlock within the run that no
+         * blocking action and no retry can resolve.
+         */
+        synchronized boolean blockedByOwnConnection() {
+            return selfBlock == SelfBlockKind.OWN_CONNECTION;
+        }
+
+        /** The connection of the run it waited for, {@code null} when it waited for none. */
+        synchronized Blocker selfBlocker() {
+            return selfBlocker;
+        }
+
+        /** Records the first wait for a connection of the run; Flyway's lock connection wins over another one. */
+        synchronized boolean selfBlocked(SelfBlockKind kind, Blocker blocker) {
+            if (selfBlock == null || (kind == SelfBlockKind.FLYWAY_LOCK && selfBlock != kind)) {
+                selfBlock = kind;
+                selfBlocker = blocker;
+                return true;
+            }
+            return false;
         }
     }
 
@@ -84,10 +134,17 @@ final class GuardedRun implements WatchListener {
     private final List<Integer> migrationPids = new CopyOnWriteArrayList<>();
     private final List<BlockerReport> reports = new CopyOnWriteArrayList<>();
     private final AtomicInteger applied = new AtomicInteger();
-    /** The migrations already reported waiting for a connection of this run: one ERROR line each. */
+    /** The steps already reported waiting for a connection of this run: one ERROR line each, per kind. */
     private final Set<String> selfBlockedReported = ConcurrentHashMap.newKeySet();
-    private volatile Migration running;
-    private volatile Migration failed;
+    /** The connections Flyway has open now: each is watched while a step runs. */
+    private final Set<Integer> openPids = ConcurrentHashMap.newKeySet();
+    /** The first connection Flyway opened in the current attempt: its main one, which holds its lock. */
+    private volatile int lockConnectionPid;
+    /** The step running now, {@code null} between steps (after its connection was closed). */
+    private volatile Step running;
+    /** The step that started last in the attempt, even if its connection is closed by now. */
+    private volatile Step last;
+    private volatile Step failed;
 
     /**
      * @param lockTimeout the lock timeout of the migration statements, {@code null} when none is set
@@ -107,20 +164,49 @@ final class GuardedRun implements WatchListener {
     void connectionOpened(int pid) {
         connectionPids.add(pid);
         watcher.protect(pid);
+        stepConnectionOpened(pid);
+    }
+
+    /**
+     * A connection of the run is open: Flyway's first one in an attempt is its lock connection; while a step
+     * runs, the connection is watched under the step's name (a Java migration may open it to do the step's work).
+     */
+    private void stepConnectionOpened(int pid) {
+        if (openPids.add(pid) && openPids.size() == 1 && lockConnectionPid == 0) {
+            lockConnectionPid = pid;
+        }
+        Step step = running;
+        if (step != null) {
+            watcher.watch(pid, step.work());
+        }
     }
 
     /**
      * Flyway closed a connection of this run (returned it to its pool): from now on it is no longer the run's. An
-     * application session that borrows it, or a new backend that reuses its pid, is a blocker like any other.
+     * application session that borrows it, or a new backend that reuses its pid, is a blocker like any other; it
+     * is no longer watched either. When it ran the current step, the step is over and the other connections are
+     * no longer watched.
      */
     void connectionClosed(int pid) {
         connectionPids.remove(pid);
         watcher.unprotect(pid);
+        openPids.remove(pid);
+        watcher.unwatch(pid);
+        Step step = running;
+        if (step != null && step.pid == pid) {
+            running = null;
+            openPids.forEach(watcher::unwatch);
+        }
     }
 
-    /** Forgets the failure of the previous attempt. */
+    /** Forgets the failure and the connections of the previous attempt. */
     void attemptStarting() {
         failed = null;
+        running = null;
+        last = null;
+        lockConnectionPid = 0;
+        openPids.forEach(watcher::unwatch);
+        openPids.clear();
     }
 
     /** BEFORE_EACH_MIGRATE, on the migration connection, inside the migration's transaction if it has one. */
@@ -131,26 +217,52 @@ final class GuardedRun implements WatchListener {
             throw new UnpinnedConnectionException(name(info), guarded.backendPid(), pid);
         }
         boolean inTransaction = !connection.getAutoCommit();
-        Migration migration = new Migration(name(info), pid, inTransaction,
+        Step migration = new Step(name(info), false, pid, inTransaction,
                 inTransaction ? null : invalidIndexes(connection, name(info)));
-        running = migration;
         if (!migrationPids.contains(pid)) {
             migrationPids.add(pid);
             log.atInfo().addKeyValue("pid", pid).log("pgmigrate: migrating as PostgreSQL backend pid {}", pid);
         }
         connectionOpened(pid);
-        watcher.watch(pid, "migration " + migration.name);
+        start(migration);
         notify((l) -> l.migrationStarted(pid, migration.name));
     }
 
-    /** AFTER_EACH_MIGRATE or AFTER_EACH_MIGRATE_ERROR; no SQL: after an error the transaction is aborted. */
+    /**
+     * The callbacks of an event are about to run on the given connection (Flyway's main, event or migration
+     * connection). An error event means the step before it failed, unless a migration already said so.
+     */
+    void callbackStarting(Connection connection, String event) throws SQLException {
+        int pid = connection instanceof GuardedDataSource.GuardedConnection guarded ? guarded.backendPid()
+                : backendPid(connection);
+        Step previous = last;
+        if (event.endsWith("Error") && failed == null && previous != null) {
+            failed = previous;
+        }
+        connectionOpened(pid);
+        start(new Step(event, true, pid, false, null));
+    }
+
+    /** Makes a step the running one: every open connection of the run is watched under its name. */
+    private void start(Step step) {
+        running = step;
+        if (!step.callback || !step.name.endsWith("OperationFinish")) {
+            // Flyway fires afterMigrateOperationFinish in any case, after the step that may have failed
+            last = step;
+        }
+        watcher.watch(step.pid, step.work());
+        openPids.forEach((pid) -> watcher.watch(pid, step.work()));
+    }
+
+    /**
+     * AFTER_EACH_MIGRATE or AFTER_EACH_MIGRATE_ERROR, before the callbacks of that event, which run in the
+     * migration's transaction and stay part of its step; no SQL: after an error the transaction is aborted.
+     */
     void migrationEnded(boolean success) {
-        Migration migration = running;
-        if (migration == null) {
+        Step migration = last;
+        if (migration == null || migration.callback) {
             return;
         }
-        running = null;
-        watcher.unwatch(migration.pid);
         if (success) {
             applied.incrementAndGet();
         }
@@ -160,9 +272,35 @@ final class GuardedRun implements WatchListener {
         notify((l) -> l.migrationFinished(migration.name, success, migration.lockWait()));
     }
 
-    /** The migration that failed in the current attempt, {@code null} if none did. */
-    Migration failed() {
-        return failed;
+    /**
+     * The step that failed in the current attempt with the given failure: the migration Flyway reported failed,
+     * or else the step running when it failed (a failed callback: Flyway says which event's callback failed);
+     * {@code null} when the failure came from none of them.
+     */
+    Step failed(Throwable failure) {
+        Step step = failed != null ? failed : last;
+        if (step != null && step.callback && !callbackFailed(failure, step.name)) {
+            return null;
+        }
+        return step;
+    }
+
+    /** Whether Flyway's failure says a callback of the event failed ("Error while executing afterMigrate callback"). */
+    private static boolean callbackFailed(Throwable failure, String event) {
+        String marker = "Error while executing " + event + " callback";
+        Throwable current = failure;
+        for (int depth = 0; current != null && depth < 32; depth++) {
+            if (current.getMessage() != null && current.getMessage().contains(marker)) {
+                return true;
+            }
+            current = current.getCause();
+        }
+        return false;
+    }
+
+    /** The backend pid of Flyway's lock connection in the current attempt, 0 before Flyway opened one. */
+    int lockConnectionPid() {
+        return lockConnectionPid;
     }
 
     /** Whether a blocker is a connection of this very run (Flyway's own main connection, for example). */
@@ -184,47 +322,79 @@ final class GuardedRun implements WatchListener {
 
     @Override
     public void blockersDetected(List<Blocker> blockers) {
-        Migration migration = running;
-        if (migration == null) {
+        Step step = running;
+        if (step == null) {
             return;
         }
-        Blocker self = null;
+        Blocker flywayLock = null;
+        Blocker other = null;
         for (Blocker blocker : blockers) {
-            if (blocker.blockedPid() == migration.pid) {
-                migration.saw(blocker);
-                if (self == null && ownConnection(blocker)
-                        && FlywayGuard.APPLICATION_NAME.equals(blocker.applicationName())) {
-                    self = blocker;
-                }
+            if (blocker.blockedPid() != step.pid && !openPids.contains(blocker.blockedPid())) {
+                continue;
+            }
+            step.saw(blocker);
+            if (!ownConnection(blocker) || !FlywayGuard.APPLICATION_NAME.equals(blocker.applicationName())) {
+                continue;
+            }
+            if (blocker.pid() == lockConnectionPid && blocker.blockedPid() == step.pid) {
+                flywayLock = flywayLock == null ? blocker : flywayLock;
+            }
+            else {
+                other = other == null ? blocker : other;
             }
         }
-        if (self != null) {
-            migration.selfBlocked(true);
-            if (selfBlockedReported.add(migration.name)) {
-                selfBlocked(new SelfBlockedEvent(migration.name, self, lockTimeout));
-            }
+        if (flywayLock != null && step.selfBlocked(SelfBlockKind.FLYWAY_LOCK, flywayLock)
+                && selfBlockedReported.add(step.work() + ":" + SelfBlockKind.FLYWAY_LOCK)) {
+            selfBlocked(new SelfBlockedEvent(step.callback ? step.work() : step.name, flywayLock, lockTimeout),
+                    capitalized(step.work()));
+        }
+        else if (flywayLock == null && other != null && step.selfBlocked(SelfBlockKind.OWN_CONNECTION, other)
+                && selfBlockedReported.add(step.work() + ":" + SelfBlockKind.OWN_CONNECTION)) {
+            blockedByOwnConnection(step, other);
         }
     }
 
     /** One ERROR line per migration: the fact, the cause in one sentence, the fix, then the details. */
-    private void selfBlocked(SelfBlockedEvent event) {
+    private void selfBlocked(SelfBlockedEvent event, String step) {
         Blocker blocker = event.blocker();
-        String ending = event.lockTimeout() == null
-                ? "No lock timeout is set, so it waits until it is cancelled, for example with "
-                        + "SELECT pg_cancel_backend(" + blocker.blockedPid() + ")"
-                : "It fails when the lock timeout of " + BlockerText.lockTimeout(event.lockTimeout()) + " runs out";
         log.atError()
             .addKeyValue("migration", event.migration())
             .addKeyValue("pid", blocker.pid())
             .addKeyValue("migration_pid", blocker.blockedPid())
             .addKeyValue("state", String.valueOf(blocker.state()))
             .addKeyValue("lock_timeout", lockTimeoutValue(event.lockTimeout()))
-            .log("pgmigrate: Migration {} waits for Flyway's own connection and cannot finish. " + SelfBlock.CAUSE
-                    + " Fix: " + SelfBlock.FIX + " " + ending + ": migration=\"{}\" pid={} migration_pid={} "
-                    + "state=\"{}\" lock_timeout={}",
-                    event.migration(), event.migration(), blocker.pid(), blocker.blockedPid(), blocker.state(),
+            .log("pgmigrate: {} waits for Flyway's own connection and cannot finish. " + SelfBlock.CAUSE
+                    + " Fix: " + SelfBlock.FIX + " " + ending(blocker, event.lockTimeout())
+                    + ": migration=\"{}\" pid={} migration_pid={} state=\"{}\" lock_timeout={}",
+                    step, event.migration(), blocker.pid(), blocker.blockedPid(), blocker.state(),
                     lockTimeoutValue(event.lockTimeout()));
         notify((l) -> l.selfBlocked(event));
+    }
+
+    /** One ERROR line per step that waits for another connection of its own run: a deadlock within the run. */
+    private void blockedByOwnConnection(Step step, Blocker blocker) {
+        log.atError()
+            .addKeyValue("step", step.work())
+            .addKeyValue("pid", blocker.pid())
+            .addKeyValue("blocked_pid", blocker.blockedPid())
+            .addKeyValue("state", String.valueOf(blocker.state()))
+            .addKeyValue("lock_timeout", lockTimeoutValue(lockTimeout))
+            .log("pgmigrate: {} waits for another connection of its own run and cannot finish. "
+                    + SelfBlock.OWN_CONNECTION_CAUSE + " Fix: " + SelfBlock.OWN_CONNECTION_FIX + " "
+                    + ending(blocker, lockTimeout) + ": step=\"{}\" pid={} blocked_pid={} state=\"{}\" lock_timeout={}",
+                    capitalized(step.work()), step.work(), blocker.pid(), blocker.blockedPid(), blocker.state(),
+                    lockTimeoutValue(lockTimeout));
+    }
+
+    private static String ending(Blocker blocker, Duration lockTimeout) {
+        return lockTimeout == null
+                ? "No lock timeout is set, so it waits until it is cancelled, for example with "
+                        + "SELECT pg_cancel_backend(" + blocker.blockedPid() + ")"
+                : "It fails when the lock timeout of " + BlockerText.lockTimeout(lockTimeout) + " runs out";
+    }
+
+    private static String capitalized(String text) {
+        return text.isEmpty() ? text : Character.toUpperCase(text.charAt(0)) + text.substring(1);
     }
 
     private static String lockTimeoutValue(Duration lockTimeout) {

@@ -18,6 +18,7 @@ public class NonTransactionalLockTimeoutException extends FlywayException {
     private final Duration lockTimeout;
     private final List<Blocker> blockers;
     private final boolean selfBlocked;
+    private final boolean blockedByOwnConnection;
     private final List<String> invalidIndexes;
 
     /**
@@ -25,7 +26,7 @@ public class NonTransactionalLockTimeoutException extends FlywayException {
      * @param migration the migration, for example {@code 3 (index orders)}
      * @param lockTimeout the configured lock timeout, {@code null} when PostgreSQL's own setting applied
      * @param blockers the sessions seen blocking it
-     * @param selfBlocked whether it waited for a connection of the same Flyway run
+     * @param selfBlocked whether it waited for Flyway's lock connection
      * @param cause Flyway's exception
      */
     public NonTransactionalLockTimeoutException(String migration, Duration lockTimeout, List<Blocker> blockers,
@@ -45,23 +46,48 @@ public class NonTransactionalLockTimeoutException extends FlywayException {
      */
     public NonTransactionalLockTimeoutException(String migration, Duration lockTimeout, List<Blocker> blockers,
             boolean selfBlocked, List<String> invalidIndexes, Throwable cause) {
-        super(message(migration, lockTimeout, blockers, selfBlocked, invalidIndexes), cause);
+        this(migration, lockTimeout, blockers, selfBlocked, false, invalidIndexes, cause);
+    }
+
+    /**
+     * @param migration the migration, for example {@code 3 (index orders)}
+     * @param lockTimeout the configured lock timeout, {@code null} when PostgreSQL's own setting applied
+     * @param blockers the sessions seen blocking it
+     * @param selfBlocked whether it waited for Flyway's lock connection (Flyway's main connection, holding its
+     *        transactional advisory lock)
+     * @param blockedByOwnConnection whether it waited for another connection of the same run, for example one
+     *        its Java code opened through Flyway's DataSource
+     * @param invalidIndexes the INVALID indexes it left, schema-qualified and quoted where SQL needs it, empty when
+     *        it left none, {@code null} when that is not known
+     * @param cause Flyway's exception
+     */
+    public NonTransactionalLockTimeoutException(String migration, Duration lockTimeout, List<Blocker> blockers,
+            boolean selfBlocked, boolean blockedByOwnConnection, List<String> invalidIndexes, Throwable cause) {
+        super(message(migration, lockTimeout, blockers, selfBlocked, blockedByOwnConnection, invalidIndexes), cause);
         this.migration = migration;
         this.lockTimeout = lockTimeout;
         this.blockers = List.copyOf(blockers);
         this.selfBlocked = selfBlocked;
+        this.blockedByOwnConnection = blockedByOwnConnection && !selfBlocked;
         this.invalidIndexes = invalidIndexes == null ? null : List.copyOf(invalidIndexes);
     }
 
     private static String message(String migration, Duration lockTimeout, List<Blocker> blockers,
-            boolean selfBlocked, List<String> invalidIndexes) {
-        StringBuilder message = new StringBuilder("pgmigrate: migration ").append(migration)
-            .append(selfBlocked ? " waited for Flyway's own connection until it hit the lock timeout, and is not "
-                    + "retried: migration=\"" : " hit the lock timeout and is not retried: migration=\"")
+            boolean selfBlocked, boolean blockedByOwnConnection, List<String> invalidIndexes) {
+        String waited = selfBlocked ? " waited for Flyway's own connection until it hit the lock timeout, and is not "
+                + "retried: migration=\""
+                : blockedByOwnConnection ? " waited for another connection of its own run until it hit the lock "
+                        + "timeout, and is not retried: migration=\""
+                        : " hit the lock timeout and is not retried: migration=\"";
+        StringBuilder message = new StringBuilder("pgmigrate: migration ").append(migration).append(waited)
             .append(migration).append("\" lock_timeout=").append(BlockerText.lockTimeout(lockTimeout))
             .append(" attempts=1");
         if (selfBlocked) {
             message.append("\n").append(SelfBlock.CAUSE).append("\nFix: ").append(SelfBlock.FIX);
+        }
+        else if (blockedByOwnConnection) {
+            message.append("\n").append(SelfBlock.OWN_CONNECTION_CAUSE).append("\nFix: ")
+                .append(SelfBlock.OWN_CONNECTION_FIX);
         }
         message.append("\nIt does not run in a transaction, so PostgreSQL did not roll it back and it may have left "
                 + "partial work (for example an INVALID index), and Flyway recorded it as failed in the schema "
@@ -105,6 +131,15 @@ public class NonTransactionalLockTimeoutException extends FlywayException {
      */
     public boolean selfBlocked() {
         return selfBlocked;
+    }
+
+    /**
+     * Whether the migration waited for another connection of the same run than Flyway's lock connection, for
+     * example one its Java code opened through Flyway's DataSource: a deadlock within the run that no blocking
+     * action could have ended, and that {@code transactional-lock=false} does not cure.
+     */
+    public boolean blockedByOwnConnection() {
+        return blockedByOwnConnection;
     }
 
     /**

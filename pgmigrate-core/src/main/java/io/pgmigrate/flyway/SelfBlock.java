@@ -1,6 +1,9 @@
 package io.pgmigrate.flyway;
 
-/** What pgmigrate says when a migration waits for Flyway's own connection: the cause and the fix. */
+/**
+ * What pgmigrate says when a step waits for a connection of its own run, which it never ends: the cause and the
+ * fix, one pair for Flyway's lock connection and one for any other connection of the run.
+ */
 final class SelfBlock {
 
     /** The cause, in one sentence. */
@@ -13,6 +16,15 @@ final class SelfBlock {
     static final String FIX = "set " + SelfBlockedEvent.SPRING_BOOT_FIX + " (Spring Boot) or "
             + "postgresql.transactional.lock=false (plain Flyway: " + SelfBlockedEvent.FLYWAY_FIX + " in flyway.conf, "
             + "or Flyway.configure().configuration(Map.of(\"flyway.postgresql.transactional.lock\", \"false\"))).";
+
+    /** The cause, in one sentence, when the step waits for another connection of its run than Flyway's lock one. */
+    static final String OWN_CONNECTION_CAUSE = "The connection it waits for belongs to the same run (for example one "
+            + "that a Java migration or callback opened through Flyway's DataSource) and holds a lock the step needs "
+            + "until the step itself ends: a deadlock within the run that no blocking action and no retry can resolve.";
+
+    /** The fix for a wait for another connection of the run. */
+    static final String OWN_CONNECTION_FIX = "run the step's statements on the connection Flyway gives it "
+            + "(Context.getConnection()), or commit or close the other connection before the step needs the lock.";
 
     private SelfBlock() {
     }
