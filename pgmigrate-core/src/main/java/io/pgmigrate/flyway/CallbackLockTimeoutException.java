@@ -25,6 +25,7 @@ public class CallbackLockTimeoutException extends FlywayException {
     private final List<Blocker> blockers;
     private final int migrationsApplied;
     private final boolean blockedByOwnConnection;
+    private final String blockingAction;
 
     /**
      * @param event the Flyway event whose callbacks hit the lock timeout, for example {@code afterMigrate}
@@ -44,6 +45,7 @@ public class CallbackLockTimeoutException extends FlywayException {
         this.blockers = List.copyOf(blockers);
         this.migrationsApplied = migrationsApplied;
         this.blockedByOwnConnection = blockedByOwnConnection;
+        this.blockingAction = blockingAction;
     }
 
     private static String message(String event, Duration lockTimeout, List<Blocker> blockers, int migrationsApplied,
@@ -98,5 +100,18 @@ public class CallbackLockTimeoutException extends FlywayException {
     /** Whether the callback waited for another connection of its own run: a deadlock within the run. */
     public boolean blockedByOwnConnection() {
         return blockedByOwnConnection;
+    }
+
+    /** Whether Flyway runs the callbacks of this event on every migrate, so the next start runs them again. */
+    public boolean runsAgainOnNextMigrate() {
+        return EVERY_MIGRATE.contains(event);
+    }
+
+    /**
+     * The blocking action that was in use: {@code terminate}, {@code cancel}, {@code show}, {@code none}, or
+     * the class name of a custom {@code BlockingAction}; {@code null} when not known.
+     */
+    public String blockingAction() {
+        return blockingAction;
     }
 }

@@ -15,7 +15,9 @@ import org.springframework.core.env.Environment;
  * Explains a start-up that failed because a migration could not get its locks within
  * {@code pgmigrate.lock-timeout}, on every attempt: which migration, the lock timeout, how often it was tried,
  * and the sessions that blocked it, with pid, user, application, state, age and query; then what to do, which
- * depends on {@code pgmigrate.blocking-action}.
+ * depends on the blocking action that was in use (a {@code BlockingAction} bean replaces
+ * {@code pgmigrate.blocking-action}) and never suggests that very action. A migration that waited for another
+ * connection of its own run gets that explanation and its fix instead.
  */
 public class LockTimeoutFailureAnalyzer extends AbstractFailureAnalyzer<LockTimeoutExhaustedException> {
 
@@ -42,6 +44,12 @@ public class LockTimeoutFailureAnalyzer extends AbstractFailureAnalyzer<LockTime
                 "Migration %s could not get its locks: it hit the lock timeout of %s on %s.%n", cause.migration(),
                 duration(cause.lockTimeout()),
                 (cause.attempts() == 1) ? "its only attempt" : "each of its " + cause.attempts() + " attempts"));
+        if (cause.blockedByOwnConnection()) {
+            description.append(String.format(Locale.ROOT,
+                    "%nIt waited for another connection of its own run (for example one its Java code opened "
+                            + "through Flyway's DataSource), which holds a lock the migration needs until the migration "
+                            + "itself ends: a deadlock that no blocking action can end, so it was not retried.%n"));
+        }
         List<Blocker> blockers = cause.blockers();
         if (blockers.isEmpty()) {
             description.append(String.format(Locale.ROOT,
@@ -58,9 +66,20 @@ public class LockTimeoutFailureAnalyzer extends AbstractFailureAnalyzer<LockTime
     }
 
     private String action(LockTimeoutExhaustedException cause) {
-        String blockingAction = this.environment.getProperty("pgmigrate.blocking-action", "terminate")
+        if (cause.blockedByOwnConnection()) {
+            return "Run the migration's statements on the connection Flyway gives it (Context.getConnection() in a "
+                    + "Java migration), or commit or close the other connection before the migration needs the "
+                    + "lock; then start the application again. PostgreSQL rolled the migration back: nothing of it "
+                    + "is left.";
+        }
+        String configured = this.environment.getProperty("pgmigrate.blocking-action", "terminate")
             .trim()
             .toLowerCase(Locale.ROOT);
+        // the action the guard used: a BlockingAction bean replaces the property
+        String blockingAction = (cause.blockingAction() != null) ? cause.blockingAction() : configured;
+        String source = blockingAction.equals(configured) ? "pgmigrate.blocking-action is '" + blockingAction + "'"
+                : "The blocking action in use was '" + blockingAction + "' (a BlockingAction bean, which replaces "
+                        + "pgmigrate.blocking-action)";
         String pid = cause.blockers().stream()
             .filter((blocker) -> !blocker.isPreparedTransaction())
             .map((blocker) -> Integer.toString(blocker.pid()))
@@ -69,18 +88,23 @@ public class LockTimeoutFailureAnalyzer extends AbstractFailureAnalyzer<LockTime
         StringBuilder action = new StringBuilder();
         if (blockingAction.equals("terminate") || blockingAction.equals("cancel")) {
             action.append(String.format(Locale.ROOT,
-                    "pgmigrate.blocking-action is '%s', yet the blockers kept their locks. Look for pgmigrate's WARN "
+                    "%s, yet the blockers kept their locks. Look for pgmigrate's WARN "
                             + "lines about them. Either the migration's role may not signal them (grant it "
                             + "pg_signal_backend; sessions of superusers can only be ended by a superuser), or they are "
                             + "excluded (pgmigrate.exclude-application-names, pgmigrate.exclude-users), or they are "
                             + "prepared transactions (COMMIT PREPARED or ROLLBACK PREPARED them)%s.%n%n",
-                    blockingAction, blockingAction.equals("cancel")
+                    source, blockingAction.equals("cancel")
                             ? ", or they sit idle in a transaction, which cancelling does not end (use terminate)" : ""));
+        }
+        else if (blockingAction.equals("show") || blockingAction.equals("none")) {
+            action.append(String.format(Locale.ROOT,
+                    "%s, so pgmigrate left the blockers alone. Set it to 'terminate' "
+                            + "to let pgmigrate end them.%n%n", source));
         }
         else {
             action.append(String.format(Locale.ROOT,
-                    "pgmigrate.blocking-action is '%s', so pgmigrate left the blockers alone. Set it to 'terminate' "
-                            + "to let pgmigrate end them.%n%n", blockingAction));
+                    "The blocking action in use was %s (a BlockingAction bean), yet the blockers kept their locks. "
+                            + "Look for pgmigrate's lines about them.%n%n", blockingAction));
         }
         action.append(String.format(Locale.ROOT,
                 "Or end them yourself and start the application again, for example: SELECT pg_terminate_backend(%s);%n"

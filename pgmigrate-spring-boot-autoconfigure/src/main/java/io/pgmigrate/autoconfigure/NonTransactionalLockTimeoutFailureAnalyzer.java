@@ -14,8 +14,10 @@ import org.springframework.boot.diagnostics.FailureAnalysis;
  * {@code CREATE INDEX CONCURRENTLY}) hit {@code pgmigrate.lock-timeout}: such a migration is never retried, may
  * have left partial work, and Flyway recorded it as failed, so the way out is different from a transactional one.
  * When it waited for Flyway's own connection (Flyway's transactional advisory lock), the Description says so and
- * the Action starts with {@code spring.flyway.postgresql.transactional-lock=false}; the INVALID indexes it left
- * are named with the statements that drop them.
+ * the Action starts with {@code spring.flyway.postgresql.transactional-lock=false}; when it waited for another
+ * connection of its own run (one its Java code opened, say), the Description says so and the Action starts with
+ * that fix, with no word of the transactional lock. The INVALID indexes it left are named with the statements that
+ * drop them.
  */
 public class NonTransactionalLockTimeoutFailureAnalyzer
         extends AbstractFailureAnalyzer<NonTransactionalLockTimeoutException> {
@@ -39,6 +41,12 @@ public class NonTransactionalLockTimeoutFailureAnalyzer
                             + "run, and a statement such as CREATE INDEX CONCURRENTLY waits for older transactions to "
                             + "end, so it would have waited for ever.%n"));
         }
+        else if (cause.blockedByOwnConnection()) {
+            description.append(String.format(Locale.ROOT,
+                    "%nIt waited for another connection of its own run (for example one its Java code opened "
+                            + "through Flyway's DataSource), which holds a lock the migration needs until the migration "
+                            + "itself ends: a deadlock that no blocking action can end.%n"));
+        }
         if (!cause.blockers().isEmpty()) {
             description.append(String.format(Locale.ROOT, "%nSessions that blocked it:%n"));
             for (Blocker blocker : cause.blockers()) {
@@ -61,6 +69,12 @@ public class NonTransactionalLockTimeoutFailureAnalyzer
                             + "open (plain Flyway: %s).%n%n",
                     SelfBlockedEvent.SPRING_BOOT_FIX, SelfBlockedEvent.FLYWAY_FIX));
         }
+        else if (cause.blockedByOwnConnection()) {
+            action.append(String.format(Locale.ROOT,
+                    "Run the migration's statements on the connection Flyway gives it (Context.getConnection() in a "
+                            + "Java migration), or commit or close the other connection before the migration needs "
+                            + "the lock.%n%n"));
+        }
         if (cause.invalidIndexes() == null) {
             action.append(String.format(Locale.ROOT, "Look for INVALID indexes the migration left (SELECT "
                     + "indexrelid::regclass FROM pg_index WHERE NOT indisvalid) and drop them with DROP INDEX "
@@ -74,7 +88,7 @@ public class NonTransactionalLockTimeoutFailureAnalyzer
         }
         action.append("Check the schema for anything else the migration left, run Flyway's repair to remove the "
                 + "failed row from the schema history, then start the application again.");
-        if (!cause.selfBlocked()) {
+        if (!cause.selfBlocked() && !cause.blockedByOwnConnection()) {
             action.append(String.format(Locale.ROOT, "%nIf it waited for a connection of the same Flyway run, set "
                     + "%s: Flyway's transactional advisory lock keeps a transaction open that a concurrent index "
                     + "build waits for.", SelfBlockedEvent.SPRING_BOOT_FIX));

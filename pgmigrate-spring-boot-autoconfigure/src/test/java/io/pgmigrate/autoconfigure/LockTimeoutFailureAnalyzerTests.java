@@ -48,6 +48,64 @@ class LockTimeoutFailureAnalyzerTests {
     }
 
     @Test
+    void aBlockingActionBeanThatTerminatesIsNotSuggestedAgain() {
+        // the property says show, but a BlockingAction bean that terminates was in use
+        LockTimeoutExhaustedException terminated = new LockTimeoutExhaustedException("2 (add email)",
+                Duration.ofSeconds(2), 3, List.of(PgMigrateMetricsTests.blocker()), false, "terminate",
+                new RuntimeException("55P03"));
+        FailureAnalysis analysis = new LockTimeoutFailureAnalyzer(new MockEnvironment()
+            .withProperty("pgmigrate.blocking-action", "show")).analyze(terminated);
+        assertThat(analysis.getAction()).contains("The blocking action in use was 'terminate'")
+            .contains("pg_signal_backend")
+            .doesNotContain("Set it to 'terminate'");
+        assertThat(terminated.getMessage()).contains("The blocking action was already terminate")
+            .doesNotContain("use blocking-action=terminate");
+    }
+
+    @Test
+    void aMigrationThatWaitedForAConnectionOfItsOwnRunGetsThatFixAndNoOtherAdvice() {
+        LockTimeoutExhaustedException deadlocked = new LockTimeoutExhaustedException("2 (add note)",
+                Duration.ofSeconds(2), 1, List.of(PgMigrateMetricsTests.blocker()), true, "terminate",
+                new RuntimeException("55P03"));
+        FailureAnalysis analysis = new LockTimeoutFailureAnalyzer(new MockEnvironment()).analyze(deadlocked);
+        assertThat(analysis.getDescription()).contains("on its only attempt")
+            .contains("It waited for another connection of its own run")
+            .contains("so it was not retried");
+        assertThat(analysis.getAction()).contains("Context.getConnection()")
+            .doesNotContain("terminate")
+            .doesNotContain("transactional-lock")
+            .doesNotContain("lock-retries");
+    }
+
+    @Test
+    void aNonTransactionalMigrationThatWaitedForAConnectionOfItsOwnRunGetsNoTransactionalLockAdvice() {
+        FailureAnalysis analysis = new NonTransactionalLockTimeoutFailureAnalyzer()
+            .analyze(new io.pgmigrate.flyway.NonTransactionalLockTimeoutException("3 (index accounts)",
+                    Duration.ofSeconds(2), List.of(PgMigrateMetricsTests.blocker()), false, true, List.of(), null));
+        assertThat(analysis.getDescription()).contains("It waited for another connection of its own run");
+        assertThat(analysis.getAction()).startsWith("Run the migration's statements on the connection Flyway gives it")
+            .doesNotContain("transactional-lock")
+            .contains("repair");
+    }
+
+    @Test
+    void explainsACallbackThatHitTheTimeout() {
+        io.pgmigrate.flyway.CallbackLockTimeoutException failure = new io.pgmigrate.flyway.CallbackLockTimeoutException(
+                "afterMigrate", Duration.ofSeconds(2), List.of(PgMigrateMetricsTests.blocker()), 1, false, "terminate",
+                new RuntimeException("55P03"));
+        FailureAnalysis analysis = new CallbackLockTimeoutFailureAnalyzer()
+            .analyze(new BeanCreationException("flywayInitializer", "Invocation of init method failed", failure));
+        assertThat(analysis.getDescription())
+            .contains("Flyway's afterMigrate callback hit the lock timeout of 2s and was not retried")
+            .contains("The migrations applied before it stay applied (1 in this run)")
+            .contains("pid 4242");
+        assertThat(analysis.getAction()).contains("pgmigrate already terminates blockers")
+            .contains("Flyway runs afterMigrate callbacks on every migrate")
+            .doesNotContain("set pgmigrate.blocking-action");
+        assertThat(analysis.getCause()).isSameAs(failure);
+    }
+
+    @Test
     void saysSoWhenNoBlockerWasSeen() {
         FailureAnalysis analysis = new LockTimeoutFailureAnalyzer(new MockEnvironment())
             .analyze(new LockTimeoutExhaustedException("2 (add email)", Duration.ofMillis(1500), 1, List.of(), null));
@@ -100,6 +158,7 @@ class LockTimeoutFailureAnalyzerTests {
             registered.addAll(java.util.Arrays.asList(names.split("\\s*,\\s*")));
         }
         assertThat(registered).contains(LockTimeoutFailureAnalyzer.class.getName(),
-                NonTransactionalLockTimeoutFailureAnalyzer.class.getName());
+                NonTransactionalLockTimeoutFailureAnalyzer.class.getName(),
+                CallbackLockTimeoutFailureAnalyzer.class.getName());
     }
 }
