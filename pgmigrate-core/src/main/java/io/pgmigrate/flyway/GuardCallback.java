@@ -45,7 +45,9 @@ final class GuardCallback implements Callback {
 
     @Override
     public boolean supports(Event event, Context context) {
-        return context != null && context.getConnection() != null;
+        // the statement events belong to the migration's step: no need to be called for every statement
+        return context != null && context.getConnection() != null && event != Event.BEFORE_EACH_MIGRATE_STATEMENT
+                && event != Event.AFTER_EACH_MIGRATE_STATEMENT && event != Event.AFTER_EACH_MIGRATE_STATEMENT_ERROR;
     }
 
     @Override
@@ -61,10 +63,6 @@ final class GuardCallback implements Callback {
                 case BEFORE_EACH_MIGRATE -> run.migrationStarting(context.getConnection(), context.getMigrationInfo());
                 case AFTER_EACH_MIGRATE -> run.migrationEnded(true);
                 case AFTER_EACH_MIGRATE_ERROR -> run.migrationEnded(false);
-                case BEFORE_EACH_MIGRATE_STATEMENT, AFTER_EACH_MIGRATE_STATEMENT,
-                        AFTER_EACH_MIGRATE_STATEMENT_ERROR -> {
-                    // part of the migration's step: nothing changes
-                }
                 default -> run.callbackStarting(context.getConnection(), event.getId());
             }
         }

@@ -23,6 +23,8 @@ import io.pgmigrate.core.StandardBlockingAction;
 import io.pgmigrate.testsupport.PostgresTest;
 import io.pgmigrate.testsupport.TestDatabase;
 import io.pgmigrate.testsupport.TestSession;
+import org.flywaydb.core.api.callback.Callback;
+import org.flywaydb.core.api.callback.Event;
 import org.flywaydb.core.api.migration.BaseJavaMigration;
 import org.flywaydb.core.api.migration.Context;
 import org.flywaydb.core.api.output.MigrateResult;
@@ -118,6 +120,31 @@ class GuardedStepsTest {
     }
 
     @Test
+    void javaCallbacksAreGuardedAndNamedWhateverTheirNames(TestDatabase db) throws Exception {
+        createOrdersAndTotals(db);
+        TestSession dashboard = dashboard(db);
+        TestSession report = reader(db, "report");
+        RecordingGuardListener events = new RecordingGuardListener();
+        FlywayGuard guard = new FlywayGuard(settings().withLockTimeout(RESCUE_TIMEOUT), StandardBlockingAction.TERMINATE,
+                events);
+        // a beforeMigrate callback on Flyway's event connection, and a beforeEachMigrate one, inside the
+        // migration's transaction, whose name sorts before pgmigrate's former one
+        Callback refresh = callback("Refresh", Event.BEFORE_MIGRATE, "REFRESH MATERIALIZED VIEW order_totals");
+        Callback audit = callback("Audit", Event.BEFORE_EACH_MIGRATE, "ALTER TABLE orders ADD COLUMN audited text");
+
+        MigrateResult result = assertTimeoutPreemptively(Guarding.DEADLINE, () -> guard.migrate(
+                flyway(db.dataSource(), "callback_refresh").callbacks(refresh, audit).load()));
+
+        assertThat(result.migrationsExecuted).isEqualTo(1);
+        assertThat(hasColumn(db, "orders", "audited")).isTrue();
+        eventually().until(() -> !dashboard.isAlive() && !report.isAlive());
+        assertThat(events.reports(BlockerOutcome.TERMINATED))
+            .extracting((blocked) -> blocked.blocker().pid() + " " + blocked.blockedWork())
+            .containsExactlyInAnyOrder(dashboard.pid() + " callback beforeMigrate",
+                    report.pid() + " migration 1 (create notes)");
+    }
+
+    @Test
     void aJavaMigrationThatIsBlockedIsRescuedAndNamed(TestDatabase db) throws Exception {
         createOrders(db);
         TestSession report = reader(db, "report");
@@ -210,6 +237,36 @@ class GuardedStepsTest {
     /** A dashboard that reads the materialized view in an open transaction: it holds ACCESS SHARE on it. */
     private static TestSession dashboard(TestDatabase db) throws SQLException {
         return db.session("dashboard").begin().execute("SELECT total FROM order_totals");
+    }
+
+    /** A Java callback of one event that runs one statement on the connection Flyway gives it. */
+    private static Callback callback(String name, Event event, String sql) {
+        return new Callback() {
+            @Override
+            public boolean supports(Event candidate, org.flywaydb.core.api.callback.Context context) {
+                return candidate == event;
+            }
+
+            @Override
+            public boolean canHandleInTransaction(Event candidate, org.flywaydb.core.api.callback.Context context) {
+                return true;
+            }
+
+            @Override
+            public void handle(Event candidate, org.flywaydb.core.api.callback.Context context) {
+                try (Statement statement = context.getConnection().createStatement()) {
+                    statement.execute(sql);
+                }
+                catch (SQLException ex) {
+                    throw new IllegalStateException(ex);
+                }
+            }
+
+            @Override
+            public String getCallbackName() {
+                return name;
+            }
+        };
     }
 
     /** A Java migration that alters orders on the connection Flyway gives it. */
