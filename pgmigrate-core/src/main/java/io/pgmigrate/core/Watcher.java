@@ -324,7 +324,9 @@ public final class Watcher implements AutoCloseable {
         if (!reported.add(blocker.key() + ":" + outcome)) {
             return;
         }
-        String blockedWork = work.getOrDefault(blocker.blockedPid(), "backend pid " + blocker.blockedPid());
+        // what the backend does now: the work may have moved on to its next step since the poll began
+        String blockedWork = watched.getOrDefault(blocker.blockedPid(),
+                work.getOrDefault(blocker.blockedPid(), "backend pid " + blocker.blockedPid()));
         listener.blockerHandled(new BlockerReport(blocker, blockedWork, outcome, detail));
     }
 
