@@ -33,7 +33,10 @@ public interface GuardListener extends WatchListener {
     default void migrationFinished(String migration, boolean success, Duration lockWait) {
     }
 
-    /** A migration hit the lock timeout; {@link LockTimeoutEvent#retried()} tells whether it is tried again. */
+    /**
+     * A migration or a Flyway callback hit the lock timeout; {@link LockTimeoutEvent#retried()} tells whether it is
+     * tried again.
+     */
     default void lockTimeout(LockTimeoutEvent event) {
     }
 

@@ -298,10 +298,6 @@ final class GuardedRun implements WatchListener {
         return false;
     }
 
-    /** The backend pid of Flyway's lock connection in the current attempt, 0 before Flyway opened one. */
-    int lockConnectionPid() {
-        return lockConnectionPid;
-    }
 
     /** Whether a blocker is a connection of this very run (Flyway's own main connection, for example). */
     boolean ownConnection(Blocker blocker) {
