@@ -106,6 +106,8 @@ final class BlockerQuery {
                 FROM watched wd
                 LEFT JOIN LATERAL pg_stat_get_activity(wd.pid) AS a ON true
                 WHERE wd.pid <> 0
+                  -- this very poll: a CREATE INDEX CONCURRENTLY that starts to wait while it runs waits for it too
+                  AND wd.pid <> pg_backend_pid()
                 UNION ALL
                 SELECT DISTINCT wd.blocked_pid, 0, p.owner::text, p.database::text,
                        '', NULL::text, 'prepared', NULL::text,
