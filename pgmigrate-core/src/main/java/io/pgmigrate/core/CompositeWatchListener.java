@@ -28,6 +28,11 @@ final class CompositeWatchListener implements WatchListener {
     }
 
     @Override
+    public void waitCancelled(WaitCancellation event) {
+        each((listener) -> listener.waitCancelled(event));
+    }
+
+    @Override
     public void watcherFailed(Exception error) {
         each((listener) -> listener.watcherFailed(error));
     }

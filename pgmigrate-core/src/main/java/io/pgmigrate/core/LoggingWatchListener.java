@@ -78,6 +78,51 @@ final class LoggingWatchListener implements WatchListener {
     }
 
     @Override
+    public void waitCancelled(WaitCancellation event) {
+        LoggingEventBuilder line = log.atWarn();
+        StringBuilder message = new StringBuilder("pgmigrate: ");
+        if (event.reason() == WaitCancellation.Reason.APPLICATION_STALL) {
+            message.append("Cancelled the lock wait of ").append(event.work())
+                .append(": the application queued behind it for longer than max-application-stall, and the sessions "
+                        + "it waits for were kept:");
+        }
+        else {
+            message.append("Cancelled the lock wait of ").append(event.work())
+                .append(": the thread running it was interrupted:");
+        }
+        detail(line, message, "reason", event.reason().name().toLowerCase(java.util.Locale.ROOT));
+        detail(line, message, "pid", event.pid());
+        detail(line, message, "object", event.waitingFor());
+        detail(line, message, "queued_sessions", event.queuedSessions());
+        detail(line, message, "queued_for", seconds(event.applicationQueued()));
+        detail(line, message, "max_application_stall", seconds(event.maxApplicationStall()));
+        detail(line, message, "kept", kept(event.keptBlockers()));
+        line.log(message.toString());
+    }
+
+    /** The blockers kept, each as {@code pid 123 excluded (why)}, separated by {@code ; }. */
+    private static String kept(List<BlockerReport> reports) {
+        if (reports.isEmpty()) {
+            return "none seen";
+        }
+        StringBuilder text = new StringBuilder();
+        for (BlockerReport report : reports) {
+            if (!text.isEmpty()) {
+                text.append("; ");
+            }
+            text.append(report.blocker()).append(' ')
+                .append(report.outcome().name().toLowerCase(java.util.Locale.ROOT));
+            if (report.blocker().applicationName() != null && !report.blocker().applicationName().isEmpty()) {
+                text.append(" application=").append(report.blocker().applicationName());
+            }
+            if (!report.detail().isEmpty()) {
+                text.append(" (").append(report.detail()).append(')');
+            }
+        }
+        return text.toString();
+    }
+
+    @Override
     public void watcherFailed(Exception error) {
         // a failure that repeats (a revoked privilege, a server that is down) is a WARN once, then DEBUG
         String message = String.valueOf(error.getMessage());

@@ -17,6 +17,14 @@ public interface WatchListener {
     default void blockerHandled(BlockerReport report) {
     }
 
+    /**
+     * The watcher cancelled a watched backend's lock wait: it kept other sessions queued for longer than
+     * {@link WatchSettings#maxApplicationStall()}, or the thread that registered it was interrupted. Once per wait,
+     * after the watcher's own WARN line.
+     */
+    default void waitCancelled(WaitCancellation event) {
+    }
+
     /** A poll failed; the watcher retries on the next poll with a new connection. */
     default void watcherFailed(Exception error) {
     }

@@ -8,6 +8,7 @@ import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -37,10 +38,19 @@ import org.slf4j.LoggerFactory;
  * {@code pgmigrate-}) and hands the rest to the {@link BlockingAction}. Every outcome goes to the
  * {@link WatchListener} and to the log.
  * <p>
+ * A bounded stall: when other sessions queue behind a watched backend's lock wait without a break for
+ * {@link WatchSettings#maxApplicationStall()} (the sessions it waits for are kept: excluded, not permitted, too
+ * young, only shown, ...), the watcher cancels that wait ({@code pg_cancel_backend}), once per wait, in a statement
+ * that checks at that moment that it is the same connection, still waiting, with someone still queued behind it.
+ * A wait that queues nobody (a {@code CREATE INDEX CONCURRENTLY} waiting for older snapshots) is never cancelled
+ * this way. The watcher also cancels a watched backend's lock wait when the thread that called {@link #watch} for
+ * it is interrupted, so an interrupt ends a waiting statement promptly. Each cancellation goes to
+ * {@link WatchListener#waitCancelled} and to the log, and {@link #cancelledWait} tells the watched work about it.
+ * <p>
  * {@link #start()} opens the watcher's connection before it returns, and fails when it cannot: a watcher that
  * could not watch must not let the work start unguarded. From then on the watcher never fails the work it
  * watches: a failed poll is reported and the next poll starts over with a new connection. {@link #close()}
- * stops the thread and returns the connection, restored, before it returns.
+ * stops the thread, and returns the connection, restored, before it returns.
  * <p>
  * The watcher holds its connection for as long as it runs. Give it a DataSource of its own, or one reserved for
  * it: never a pool whose every connection the watched work and the application may hold at once, or the watcher
@@ -72,18 +82,32 @@ public final class Watcher implements AutoCloseable {
     private final BlockerRules rules;
 
     private final Map<Integer, String> watched = new ConcurrentHashMap<>();
+    /** The thread that registered each watched backend: its interrupt cancels the backend's lock wait. */
+    private final Map<Integer, Thread> owners = new ConcurrentHashMap<>();
     private final Set<Integer> protectedPids = ConcurrentHashMap.newKeySet();
     private final Set<String> reported = new HashSet<>();
     private final AtomicLong polls = new AtomicLong();
     /** Polls failed in a row; the watcher backs off while they repeat. Watcher thread only. */
     private int failuresInARow;
+    /** The current lock wait of each watched backend that queues others or was cancelled. Watcher thread only. */
+    private final Map<Integer, Stall> stalls = new HashMap<>();
+    /** This poll's reports by watched backend, then blocker key: why each blocker was kept. Watcher thread only. */
+    private final Map<Integer, Map<String, BlockerReport>> pollReports = new HashMap<>();
+    /**
+     * Held while a wait is cancelled and the cancellation recorded, so the watched work, once it sees its
+     * statement cancelled, finds the record in {@link #cancelledWait}.
+     */
+    private final ReentrantLock cancelLock = new ReentrantLock();
+    /** The last cancelled wait of each backend since it was last watched; guarded by {@link #cancelLock}. */
+    private final Map<Integer, WaitCancellation> cancellations = new HashMap<>();
 
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition wakeUp = lock.newCondition();
     private boolean running;
     private Thread thread;
 
-    private Connection connection;
+    /** Written by the watcher thread; read by {@link #close()} to abort a poll that hangs. */
+    private volatile Connection connection;
     private SessionSettings connectionSettings;
     private boolean connectionAutoCommit;
     /** Whether the excluded roles were checked against the server; watcher thread only. */
@@ -147,11 +171,21 @@ public final class Watcher implements AutoCloseable {
 
     /**
      * Watches a backend: its blockers are dealt with from the next poll on. The backend itself is never
-     * acted on.
+     * acted on, except that its lock wait is cancelled when it keeps other sessions queued for longer than
+     * {@link WatchSettings#maxApplicationStall()}, or when the calling thread (the one whose statement the backend
+     * runs) is interrupted.
      * @param pid the backend pid, from {@code pg_backend_pid()}
      * @param work what it does, for log lines and reports, for example {@code migration 2 (add email)}
      */
     public void watch(int pid, String work) {
+        cancelLock.lock();
+        try {
+            cancellations.remove(pid);
+        }
+        finally {
+            cancelLock.unlock();
+        }
+        owners.put(pid, Thread.currentThread());
         watched.put(pid, work);
         signalThread();
     }
@@ -159,6 +193,24 @@ public final class Watcher implements AutoCloseable {
     /** Stops watching a backend; it stays protected. */
     public void unwatch(int pid) {
         watched.remove(pid);
+        owners.remove(pid);
+    }
+
+    /**
+     * The cancellation of the backend's lock wait by this watcher since the backend was last {@linkplain #watch
+     * watched}, or {@code null} when its wait was not cancelled; the record is handed out once. A cancellation in
+     * progress is waited for, so work whose statement failed as cancelled (SQLSTATE 57014) learns here whether
+     * the watcher cancelled it.
+     * @param pid the backend pid
+     */
+    public WaitCancellation cancelledWait(int pid) {
+        cancelLock.lock();
+        try {
+            return cancellations.remove(pid);
+        }
+        finally {
+            cancelLock.unlock();
+        }
     }
 
     /**
@@ -252,11 +304,12 @@ public final class Watcher implements AutoCloseable {
             Connection current = connection();
             List<Blocker> blockers = distinctByPid(query.find(current, work.keySet()));
             failuresInARow = 0;
-            if (blockers.isEmpty()) {
-                return;
+            pollReports.clear();
+            if (!blockers.isEmpty()) {
+                listener.blockersDetected(blockers);
+                handle(current, blockers, work);
             }
-            listener.blockersDetected(blockers);
-            handle(current, blockers, work);
+            boundWaits(current, blockers, work);
         }
         catch (SQLException | RuntimeException ex) {
             failuresInARow++;
@@ -321,13 +374,110 @@ public final class Watcher implements AutoCloseable {
     }
 
     private void report(Blocker blocker, Map<Integer, String> work, BlockerOutcome outcome, String detail) {
-        if (!reported.add(blocker.key() + ":" + outcome)) {
-            return;
-        }
         // what the backend does now: the work may have moved on to its next step since the poll began
         String blockedWork = watched.getOrDefault(blocker.blockedPid(),
                 work.getOrDefault(blocker.blockedPid(), "backend pid " + blocker.blockedPid()));
-        listener.blockerHandled(new BlockerReport(blocker, blockedWork, outcome, detail));
+        BlockerReport report = new BlockerReport(blocker, blockedWork, outcome, detail);
+        pollReports.computeIfAbsent(blocker.blockedPid(), (pid) -> new LinkedHashMap<>()).put(blocker.key(), report);
+        if (!reported.add(blocker.key() + ":" + outcome)) {
+            return;
+        }
+        listener.blockerHandled(report);
+    }
+
+    /** The lock wait of one watched backend, as far as the bound on the application's stall is concerned. */
+    private static final class Stall {
+
+        final String waitKey;
+        /** {@link System#nanoTime()} when others were first seen queued behind this wait without a break. */
+        Long queuedSince;
+        boolean cancelled;
+
+        Stall(String waitKey) {
+            this.waitKey = waitKey;
+        }
+    }
+
+    /**
+     * Bounds how long a watched backend's lock wait may keep other sessions queued, and cancels the wait of a
+     * backend whose thread was interrupted. Asked only while a watched backend has blockers (it waits for a
+     * lock), or its thread is interrupted.
+     */
+    private void boundWaits(Connection current, List<Blocker> blockers, Map<Integer, String> work)
+            throws SQLException {
+        Duration bound = settings.maxApplicationStall();
+        boolean interrupted = work.keySet().stream().anyMatch(this::ownerInterrupted);
+        if ((bound.isZero() || blockers.isEmpty()) && !interrupted) {
+            stalls.clear();
+            return;
+        }
+        Set<Integer> notApplication = new HashSet<>(protectedPids);
+        notApplication.addAll(work.keySet());
+        Set<Integer> waiting = new HashSet<>();
+        long now = System.nanoTime();
+        for (QueuedSessions.Wait wait : QueuedSessions.find(current, work.keySet(), notApplication)) {
+            waiting.add(wait.pid());
+            Stall stall = stalls.get(wait.pid());
+            if (stall == null || !stall.waitKey.equals(wait.key())) {
+                stall = new Stall(wait.key());
+                stalls.put(wait.pid(), stall);
+            }
+            if (stall.cancelled) {
+                continue;
+            }
+            if (wait.queued() == 0) {
+                stall.queuedSince = null;
+            }
+            else if (stall.queuedSince == null) {
+                stall.queuedSince = now;
+            }
+            Duration queuedFor = stall.queuedSince == null ? Duration.ZERO : Duration.ofNanos(now - stall.queuedSince);
+            // what the backend does now, as in the reports
+            String blockedWork = watched.getOrDefault(wait.pid(), work.get(wait.pid()));
+            if (ownerInterrupted(wait.pid())) {
+                stall.cancelled = cancel(current, wait, WaitCancellation.Reason.INTERRUPT, blockedWork, queuedFor,
+                        notApplication);
+            }
+            else if (!bound.isZero() && wait.queued() > 0 && wait.waitStartMicros() != null
+                    && queuedFor.compareTo(bound) >= 0) {
+                stall.cancelled = cancel(current, wait, WaitCancellation.Reason.APPLICATION_STALL, blockedWork,
+                        queuedFor, notApplication);
+                if (!stall.cancelled) {
+                    // nobody queued any more, or the wait ended, at the moment of the cancel: the clock starts over
+                    stall.queuedSince = null;
+                }
+            }
+        }
+        stalls.keySet().retainAll(waiting);
+    }
+
+    private boolean ownerInterrupted(int pid) {
+        Thread owner = owners.get(pid);
+        return owner != null && owner.isInterrupted();
+    }
+
+    /** Cancels the wait if it still qualifies at this moment; records and reports the cancellation. */
+    private boolean cancel(Connection current, QueuedSessions.Wait wait, WaitCancellation.Reason reason, String work,
+            Duration queuedFor, Set<Integer> notApplication) throws SQLException {
+        WaitCancellation event;
+        cancelLock.lock();
+        try {
+            boolean onlyIfQueued = reason == WaitCancellation.Reason.APPLICATION_STALL;
+            if (!QueuedSessions.cancel(current, wait, onlyIfQueued, notApplication)) {
+                return false;
+            }
+            List<BlockerReport> kept = pollReports.getOrDefault(wait.pid(), Map.of()).values().stream()
+                .filter((report) -> !report.outcome().signalled() && report.outcome() != BlockerOutcome.GONE)
+                .toList();
+            event = new WaitCancellation(reason, wait.pid(), work == null ? "backend pid " + wait.pid() : work,
+                    wait.waitingFor(), wait.queued(), queuedFor, settings.maxApplicationStall(), kept);
+            cancellations.put(wait.pid(), event);
+        }
+        finally {
+            cancelLock.unlock();
+        }
+        listener.waitCancelled(event);
+        return true;
     }
 
     private static List<Blocker> distinctByPid(List<Blocker> blockers) {
@@ -417,8 +567,10 @@ public final class Watcher implements AutoCloseable {
     }
 
     /**
-     * Stops polling and returns the watcher's connection. Waits for a poll in progress to finish (bounded by
-     * the watcher's statement timeout).
+     * Stops polling and returns the watcher's connection; the watcher's thread has ended when this returns. A poll
+     * in progress gets {@link #CLOSE_GRACE} to finish; then its statement is broken off (the connection is aborted
+     * and the thread interrupted) and the thread is waited for, however long that takes. An interrupt of the
+     * calling thread does not cut the wait short; its interrupt flag is set again before this returns.
      */
     @Override
     public void close() {
@@ -435,15 +587,42 @@ public final class Watcher implements AutoCloseable {
         if (current == null || current == Thread.currentThread()) {
             return;
         }
-        try {
-            current.join(TimeUnit.SECONDS.toMillis(30));
-            if (current.isAlive()) {
-                current.interrupt();
-                current.join(Duration.ofSeconds(5).toMillis());
+        boolean interrupted = false;
+        long deadline = System.nanoTime() + CLOSE_GRACE.toNanos();
+        while (current.isAlive()) {
+            long left = deadline - System.nanoTime();
+            try {
+                if (left > 0) {
+                    TimeUnit.NANOSECONDS.timedJoin(current, left);
+                }
+                else {
+                    abortPoll(current);
+                    current.join();
+                }
+            }
+            catch (InterruptedException ex) {
+                interrupted = true;
             }
         }
-        catch (InterruptedException ex) {
+        if (interrupted) {
             Thread.currentThread().interrupt();
         }
+    }
+
+    /** How long {@link #close()} lets a poll in progress finish before it breaks the poll off. */
+    static final Duration CLOSE_GRACE = Duration.ofSeconds(1);
+
+    /** Breaks off a poll that hangs: aborts its connection (a statement in progress fails) and interrupts it. */
+    private void abortPoll(Thread current) {
+        Connection hanging = connection;
+        if (hanging != null) {
+            try {
+                hanging.abort(Runnable::run);
+            }
+            catch (SQLException | RuntimeException ex) {
+                log.debug("Could not abort the watcher connection", ex);
+            }
+        }
+        current.interrupt();
     }
 }

@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Locale;
 
 import io.pgmigrate.core.Blocker;
+import io.pgmigrate.core.BlockerReport;
 
 /** Blockers as exception-message lines: the fields an operator needs to find and judge the session. */
 final class BlockerText {
@@ -41,6 +42,16 @@ final class BlockerText {
         line.append(" state=").append(quote(blocker.state()));
         line.append(" transaction_age=").append(seconds(blocker.age()));
         line.append(" query=").append(quote(blocker.queryOnOneLine()));
+        return line.toString();
+    }
+
+    /** A blocker that was kept, with why: its line, then {@code kept=<outcome> reason="..."}. */
+    static String kept(BlockerReport report) {
+        StringBuilder line = new StringBuilder(line(report.blocker()));
+        line.append(" kept=").append(report.outcome().name().toLowerCase(Locale.ROOT));
+        if (!report.detail().isEmpty()) {
+            line.append(" reason=").append(quote(report.detail()));
+        }
         return line.toString();
     }
 

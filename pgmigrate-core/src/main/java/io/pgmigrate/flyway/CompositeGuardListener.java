@@ -7,6 +7,7 @@ import java.util.function.Consumer;
 
 import io.pgmigrate.core.Blocker;
 import io.pgmigrate.core.BlockerReport;
+import io.pgmigrate.core.WaitCancellation;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -32,6 +33,11 @@ final class CompositeGuardListener implements GuardListener {
     @Override
     public void blockerHandled(BlockerReport report) {
         each((listener) -> listener.blockerHandled(report));
+    }
+
+    @Override
+    public void waitCancelled(WaitCancellation event) {
+        each((listener) -> listener.waitCancelled(event));
     }
 
     @Override

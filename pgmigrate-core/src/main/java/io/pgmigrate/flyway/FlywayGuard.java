@@ -16,6 +16,7 @@ import javax.sql.DataSource;
 import io.pgmigrate.core.Blocker;
 import io.pgmigrate.core.BlockingAction;
 import io.pgmigrate.core.StandardBlockingAction;
+import io.pgmigrate.core.WaitCancellation;
 import io.pgmigrate.core.Watcher;
 import io.pgmigrate.core.WatcherConnectionException;
 import org.flywaydb.core.Flyway;
@@ -60,8 +61,15 @@ import org.slf4j.LoggerFactory;
  * is tried again after a backoff, up to {@link GuardSettings#lockRetries()} times, then
  * {@link LockTimeoutExhaustedException} is thrown. A migration outside a transaction is never retried
  * ({@link NonTransactionalLockTimeoutException}), nor is a callback ({@link CallbackLockTimeoutException}), nor a
- * migration that waited for another connection of its own run (a deadlock: one attempt only). The result
- * returned is that of the last attempt.
+ * migration that waited for another connection of its own run (a deadlock: one attempt only). The same holds for a
+ * migration whose lock wait the watcher cancelled because the application queued behind it for longer than
+ * {@link io.pgmigrate.core.WatchSettings#maxApplicationStall()}: it is retried like one that hit the lock timeout
+ * (the retries are counted together), then {@link ApplicationStallException} is thrown; one outside a transaction,
+ * and a callback, are not retried. The result returned is that of the last attempt.
+ * <p>
+ * An interrupt of the calling thread while a step waits for a lock cancels that wait; {@code migrate} then throws
+ * without retrying, with the thread's interrupt flag still set. The watcher's thread has ended whenever
+ * {@code migrate} returns or throws.
  */
 public final class FlywayGuard {
 
@@ -85,6 +93,9 @@ public final class FlywayGuard {
 
     /** PostgreSQL's lock_not_available: the lock timeout ran out. */
     static final String LOCK_NOT_AVAILABLE = "55P03";
+
+    /** PostgreSQL's query_canceled: the statement was cancelled (here: its lock wait, by the watcher). */
+    static final String QUERY_CANCELED = "57014";
 
     private static final Logger log = LoggerFactory.getLogger("io.pgmigrate");
 
@@ -146,6 +157,9 @@ public final class FlywayGuard {
      * @throws LockTimeoutExhaustedException when a transactional migration hit the lock timeout on every attempt
      * @throws NonTransactionalLockTimeoutException when a migration outside a transaction hit the lock timeout
      * @throws CallbackLockTimeoutException when a Flyway callback hit the lock timeout
+     * @throws ApplicationStallException when pgmigrate cancelled a step's lock wait because the application queued
+     *         behind it for longer than max-application-stall, and no retry is left (or it is a callback or runs
+     *         outside a transaction)
      * @throws UnpinnedConnectionException when a migration's connection moved to another backend (a transaction
      *         pooler); the migration was not started
      * @throws WatcherConnectionException when the watcher could not get its connection; Flyway was not started
@@ -196,8 +210,43 @@ public final class FlywayGuard {
                     throw unpinned;
                 }
                 GuardedRun.Step failed = run.failed(ex);
-                if (failed == null || !isLockTimeout(ex)) {
+                // asked whatever the failure, so a cancellation never lingers into the next attempt
+                WaitCancellation cancelled = failed == null ? null : run.watcher().cancelledWait(failed.pid);
+                if (Thread.currentThread().isInterrupted()) {
+                    // the interrupt flag stays set for the caller; an interrupted run is never retried
+                    if (cancelled != null && cancelled.reason() == WaitCancellation.Reason.INTERRUPT) {
+                        throw interrupted(dataSource, failed, cancelled, ex);
+                    }
                     throw ex;
+                }
+                boolean stalled = cancelled != null && cancelled.reason() == WaitCancellation.Reason.APPLICATION_STALL
+                        && isQueryCanceled(ex);
+                if (failed == null || !(stalled || isLockTimeout(ex))) {
+                    throw ex;
+                }
+                if (stalled) {
+                    if (failed.callback) {
+                        throw ApplicationStallException.ofCallback(failed.name, cancelled, run.applied(), ex);
+                    }
+                    if (!failed.inTransaction) {
+                        throw new ApplicationStallException(failed.name, cancelled, attempt, false,
+                                invalidIndexesLeft(dataSource, failed), ex);
+                    }
+                    if (attempt > settings.lockRetries()) {
+                        throw new ApplicationStallException(failed.name, cancelled, attempt, true, null, ex);
+                    }
+                    Duration delay = settings.retryDelay(attempt);
+                    log.atWarn()
+                        .addKeyValue("migration", failed.name)
+                        .addKeyValue("max_application_stall", cancelled.maxApplicationStall().toMillis() + "ms")
+                        .addKeyValue("attempt", attempt)
+                        .addKeyValue("retry_in", delay.toMillis() + "ms")
+                        .log("pgmigrate: migration's lock wait was cancelled because the application queued behind "
+                                + "it, and it was rolled back; retrying: migration=\"{}\" max_application_stall={}ms "
+                                + "attempt={} retry_in={}ms", failed.name,
+                                cancelled.maxApplicationStall().toMillis(), attempt, delay.toMillis());
+                    pause(delay, ex);
+                    continue;
                 }
                 if (failed.callback) {
                     // never retried: a second migrate() would run other callbacks than the ones that failed
@@ -325,6 +374,39 @@ public final class FlywayGuard {
             current = current.getCause();
         }
         return null;
+    }
+
+    /**
+     * The failure of a migration whose lock wait the watcher cancelled because its thread was interrupted: what
+     * happened and, for a migration outside a transaction, what it may have left.
+     */
+    private static FlywayException interrupted(DataSource dataSource, GuardedRun.Step failed,
+            WaitCancellation cancelled, FlywayException cause) {
+        String kind = failed.callback ? "callback" : "migration";
+        StringBuilder message = new StringBuilder("pgmigrate: ").append(failed.work())
+            .append(" was interrupted while it waited for a lock; pgmigrate cancelled its wait and does not retry it: ")
+            .append(kind).append("=\"").append(failed.name).append("\" pid=").append(cancelled.pid());
+        if (cancelled.waitingFor() != null) {
+            message.append(" object=").append(cancelled.waitingFor());
+        }
+        if (failed.callback) {
+            message.append(ApplicationStallException.CALLBACK_LEFT);
+        }
+        else if (failed.inTransaction) {
+            message.append("\nPostgreSQL rolled it back: nothing of it is left, and the schema history has no row "
+                    + "for it.");
+        }
+        else {
+            message.append(NonTransactionalLockTimeoutException.NOT_ROLLED_BACK);
+            NonTransactionalLockTimeoutException.appendLeftovers(message, invalidIndexesLeft(dataSource, failed));
+        }
+        return new FlywayException(message.toString(), cause);
+    }
+
+    /** Whether the first SQL error in the failure's causes is PostgreSQL's query_canceled. */
+    private static boolean isQueryCanceled(Throwable failure) {
+        SQLException sql = causeOfType(failure, SQLException.class);
+        return sql != null && QUERY_CANCELED.equals(sql.getSQLState());
     }
 
     /** Whether the first SQL error in the failure's causes is PostgreSQL's lock_not_available. */

@@ -11,7 +11,9 @@ import io.pgmigrate.core.WatchSettings;
  * @param watch how the watcher polls and which blockers it leaves alone
  * @param lockTimeout PostgreSQL {@code lock_timeout} for every statement Flyway runs; {@code null} leaves
  *        PostgreSQL's own setting in place
- * @param lockRetries how often a transactional migration that hit the lock timeout is tried again; zero or more
+ * @param lockRetries how often a transactional migration that hit the lock timeout, or whose lock wait was cancelled
+ *        because the application queued behind it ({@link WatchSettings#maxApplicationStall()}), is tried again;
+ *        zero or more, and above zero only with a lock timeout or a non-zero stall bound
  * @param lockRetryDelay the wait before the first retry; it doubles with each further retry, up to
  *        {@link #MAX_RETRY_DELAY}; zero or positive
  */
@@ -33,6 +35,12 @@ public record GuardSettings(WatchSettings watch, Duration lockTimeout, int lockR
         }
         if (lockRetries < 0) {
             throw new IllegalArgumentException("lock-retries must be zero or more, was " + lockRetries);
+        }
+        if (lockRetries > 0 && lockTimeout == null && watch.maxApplicationStall().isZero()) {
+            throw new IllegalArgumentException("lock-retries needs lock-timeout or max-application-stall: with "
+                    + "neither, a migration waits for its locks and never fails in a way that is retried; set "
+                    + "lock-timeout (for example 2s), keep max-application-stall above zero, or set lock-retries to 0, "
+                    + "was " + lockRetries);
         }
         if (lockRetryDelay.isNegative()) {
             throw new IllegalArgumentException("lock-retry-delay must be zero or positive, was " + lockRetryDelay);

@@ -89,10 +89,19 @@ public class NonTransactionalLockTimeoutException extends FlywayException {
             message.append("\n").append(SelfBlock.OWN_CONNECTION_CAUSE).append("\nFix: ")
                 .append(SelfBlock.OWN_CONNECTION_FIX);
         }
-        message.append("\nIt does not run in a transaction, so PostgreSQL did not roll it back and it may have left "
-                + "partial work (for example an INVALID index), and Flyway recorded it as failed in the schema "
-                + "history.");
+        message.append(NOT_ROLLED_BACK);
         message.append(BlockerText.list(blockers));
+        appendLeftovers(message, invalidIndexes);
+        return message.toString();
+    }
+
+    /** Why a failed migration outside a transaction is not retried. */
+    static final String NOT_ROLLED_BACK = "\nIt does not run in a transaction, so PostgreSQL did not roll it back and "
+            + "it may have left partial work (for example an INVALID index), and Flyway recorded it as failed in the "
+            + "schema history.";
+
+    /** The INVALID indexes a failed migration outside a transaction left, and how to clean up before migrating again. */
+    static void appendLeftovers(StringBuilder message, List<String> invalidIndexes) {
         if (invalidIndexes == null) {
             message.append("\nLook for INVALID indexes it left (SELECT indexrelid::regclass FROM pg_index WHERE NOT "
                     + "indisvalid) and drop them with DROP INDEX CONCURRENTLY.");
@@ -107,7 +116,6 @@ public class NonTransactionalLockTimeoutException extends FlywayException {
         }
         message.append("\nClean up what else the migration left, run flyway repair to remove the failed row, then "
                 + "migrate again.");
-        return message.toString();
     }
 
     /** The migration, for example {@code 3 (index orders)}. */

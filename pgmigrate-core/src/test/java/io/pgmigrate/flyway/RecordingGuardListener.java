@@ -9,6 +9,7 @@ import java.util.stream.Stream;
 import io.pgmigrate.core.Blocker;
 import io.pgmigrate.core.BlockerOutcome;
 import io.pgmigrate.core.BlockerReport;
+import io.pgmigrate.core.WaitCancellation;
 
 /** Keeps every event of guarded runs, for the assertions of the Flyway and the reliability tests. */
 public class RecordingGuardListener implements GuardListener {
@@ -30,6 +31,7 @@ public class RecordingGuardListener implements GuardListener {
     public final List<List<Blocker>> detections = new CopyOnWriteArrayList<>();
     public final List<BlockerReport> reports = new CopyOnWriteArrayList<>();
     public final List<Exception> failures = new CopyOnWriteArrayList<>();
+    public final List<WaitCancellation> waitCancellations = new CopyOnWriteArrayList<>();
 
     @Override
     public void runStarted(Instant at) {
@@ -69,6 +71,11 @@ public class RecordingGuardListener implements GuardListener {
     @Override
     public void blockerHandled(BlockerReport report) {
         reports.add(report);
+    }
+
+    @Override
+    public void waitCancelled(WaitCancellation event) {
+        waitCancellations.add(event);
     }
 
     @Override
