@@ -11,8 +11,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.sql.SQLException;
+import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 
 import javax.sql.DataSource;
 
@@ -153,6 +156,48 @@ class WatcherLifecycleTest {
             db.execute("GRANT EXECUTE ON FUNCTION pg_blocking_pids(integer) TO PUBLIC");
         }
         assertThat(watcherThreads()).isEmpty();
+    }
+
+    @Test
+    void closeEndsTheThreadEvenWhenItsPollHangs(TestDatabase db) throws Exception {
+        createOrders(db);
+        TestSession migration = db.session("migration");
+        Watcher watcher = watcher(db, WatchSettings.defaults(), StandardBlockingAction.TERMINATE,
+                new RecordingListener());
+        watcher.watch(migration.pid(), "migration 2");
+        awaitPolls(watcher, 2);
+        int watcherPid = db.pidsOf(Watcher.APPLICATION_NAME).get(0);
+        Thread thread = Thread.getAllStackTraces().keySet().stream()
+            .filter((candidate) -> candidate.getName().startsWith("pgmigrate-watcher") && candidate.isAlive())
+            .findFirst()
+            .orElseThrow();
+        // the watcher's backend stops answering (a server that hangs, a network that drops packets): its statement
+        // timeout cannot fire, and the poll waits in the driver's socket read
+        signal("STOP", watcherPid);
+        try {
+            eventually().during(Duration.ofMillis(500)).until(() -> inDriverRead(thread));
+
+            CompletableFuture<Void> closed = CompletableFuture.runAsync(watcher::close);
+
+            closed.get(Watching.DEADLINE.toSeconds(), TimeUnit.SECONDS);
+            assertThat(thread.isAlive()).isFalse();
+            assertThat(watcherThreads()).isEmpty();
+        }
+        finally {
+            signal("CONT", watcherPid);
+        }
+        eventually().until(() -> !db.isAlive(watcherPid));
+    }
+
+    private static boolean inDriverRead(Thread thread) {
+        return Arrays.stream(thread.getStackTrace())
+            .anyMatch((frame) -> frame.getClassName().startsWith("org.postgresql.core.PGStream"));
+    }
+
+    private static void signal(String signal, int pid) throws Exception {
+        Process kill = new ProcessBuilder("kill", "-" + signal, Integer.toString(pid)).inheritIO().start();
+        assertThat(kill.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        assertThat(kill.exitValue()).isZero();
     }
 
     private static List<String> watcherThreads() {
