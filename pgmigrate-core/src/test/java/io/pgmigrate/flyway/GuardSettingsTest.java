@@ -36,6 +36,18 @@ class GuardSettingsTest {
     }
 
     @Test
+    void lockRetriesNeedALockTimeoutOrAStallBound() {
+        GuardSettings unbounded = GuardSettings.defaults()
+            .withWatch(WatchSettings.defaults().withMaxApplicationStall(Duration.ZERO));
+        assertThatIllegalArgumentException().isThrownBy(() -> unbounded.withLockRetries(2))
+            .withMessageStartingWith("lock-retries needs lock-timeout or max-application-stall")
+            .withMessageEndingWith("was 2");
+        assertThat(unbounded.withLockTimeout(Duration.ofSeconds(1)).withLockRetries(2).lockRetries()).isEqualTo(2);
+        // the default stall bound ends a wait that stalls the application, so retries need no lock timeout
+        assertThat(GuardSettings.defaults().withLockRetries(2).lockRetries()).isEqualTo(2);
+    }
+
+    @Test
     void lockRetryDelayMustNotBeNegative() {
         assertThatIllegalArgumentException()
             .isThrownBy(() -> GuardSettings.defaults().withLockRetryDelay(Duration.ofMillis(-1)))

@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
 
+import io.pgmigrate.core.WaitCancellation;
 import io.pgmigrate.flyway.GuardListener;
 import io.pgmigrate.flyway.MigrationRun;
 import io.pgmigrate.flyway.SelfBlockedEvent;
@@ -27,6 +28,8 @@ public final class MigrationHistory implements GuardListener {
 
     private List<SelfBlockedEvent> currentSelfBlocked = new ArrayList<>();
 
+    private List<WaitCancellation> currentWaitCancellations = new ArrayList<>();
+
     /** A history of the last {@value #DEFAULT_CAPACITY} runs. */
     public MigrationHistory() {
         this(DEFAULT_CAPACITY);
@@ -47,6 +50,7 @@ public final class MigrationHistory implements GuardListener {
     public synchronized void runStarted(Instant started) {
         this.currentMigrations = new ArrayList<>();
         this.currentSelfBlocked = new ArrayList<>();
+        this.currentWaitCancellations = new ArrayList<>();
     }
 
     @Override
@@ -62,10 +66,17 @@ public final class MigrationHistory implements GuardListener {
     }
 
     @Override
+    public synchronized void waitCancelled(WaitCancellation event) {
+        this.currentWaitCancellations.add(event);
+    }
+
+    @Override
     public synchronized void runFinished(MigrationRun run) {
-        this.runs.addFirst(new Entry(run, List.copyOf(this.currentMigrations), List.copyOf(this.currentSelfBlocked)));
+        this.runs.addFirst(new Entry(run, List.copyOf(this.currentMigrations), List.copyOf(this.currentSelfBlocked),
+                List.copyOf(this.currentWaitCancellations)));
         this.currentMigrations = new ArrayList<>();
         this.currentSelfBlocked = new ArrayList<>();
+        this.currentWaitCancellations = new ArrayList<>();
         while (this.runs.size() > this.capacity) {
             this.runs.removeLast();
         }
@@ -82,7 +93,10 @@ public final class MigrationHistory implements GuardListener {
      * @param migrations the migrations it started, in order, for example {@code 2 (add email)}
      * @param selfBlocked the migrations that waited for Flyway's own connection (Flyway's transactional advisory
      *        lock), one event each
+     * @param waitCancellations the migration lock waits pgmigrate cancelled (the application queued behind them for
+     *        longer than {@code pgmigrate.max-application-stall}, or the migrating thread was interrupted), in order
      */
-    public record Entry(MigrationRun run, List<String> migrations, List<SelfBlockedEvent> selfBlocked) {
+    public record Entry(MigrationRun run, List<String> migrations, List<SelfBlockedEvent> selfBlocked,
+            List<WaitCancellation> waitCancellations) {
     }
 }

@@ -7,6 +7,7 @@ import java.util.Locale;
 
 import io.pgmigrate.core.Blocker;
 import io.pgmigrate.core.BlockerReport;
+import io.pgmigrate.core.WaitCancellation;
 import io.pgmigrate.flyway.MigrationRun;
 import io.pgmigrate.flyway.SelfBlockedEvent;
 
@@ -47,7 +48,18 @@ public class PgMigrateEndpoint {
         return new RunDescriptor(run.started(), run.finished(), run.success() ? "success" : "failure",
                 run.migrationsApplied(), entry.migrations(), run.backendPids(),
                 run.blockers().stream().map(this::describe).toList(),
-                entry.selfBlocked().stream().map(PgMigrateEndpoint::describe).toList(), cut(run.failure()));
+                entry.selfBlocked().stream().map(PgMigrateEndpoint::describe).toList(),
+                entry.waitCancellations().stream().map(PgMigrateEndpoint::describe).toList(), cut(run.failure()));
+    }
+
+    private static WaitCancelledDescriptor describe(WaitCancellation event) {
+        return new WaitCancelledDescriptor(event.work(), event.pid(), event.reason().name().toLowerCase(Locale.ROOT),
+                event.waitingFor(), event.queuedSessions(), event.applicationQueued(), event.maxApplicationStall(),
+                event.keptBlockers().stream()
+                    .map((report) -> new KeptBlockerDescriptor(report.blocker().pid(),
+                            report.blocker().preparedTransaction(), report.outcome().name().toLowerCase(Locale.ROOT),
+                            report.detail()))
+                    .toList());
     }
 
     private static SelfBlockedDescriptor describe(SelfBlockedEvent event) {
@@ -90,11 +102,39 @@ public class PgMigrateEndpoint {
      * @param backendPids the PostgreSQL backends that ran the migrations
      * @param blockers every session that blocked a migration, with what was done about it
      * @param selfBlocked the migrations that waited for Flyway's own connection, which pgmigrate never ends
+     * @param waitsCancelled the migration lock waits pgmigrate cancelled
      * @param failure why the run failed, {@code null} on success
      */
     public record RunDescriptor(Instant started, Instant finished, String outcome, int migrationsApplied,
             List<String> migrations, List<Integer> backendPids, List<BlockerDescriptor> blockers,
-            List<SelfBlockedDescriptor> selfBlocked, String failure) {
+            List<SelfBlockedDescriptor> selfBlocked, List<WaitCancelledDescriptor> waitsCancelled, String failure) {
+    }
+
+    /**
+     * A migration's lock wait that pgmigrate cancelled.
+     * @param migration the migration, for example {@code migration 2 (add email)}
+     * @param backendPid the backend that ran it
+     * @param reason {@code application_stall} (the application queued behind it for longer than
+     *        {@code pgmigrate.max-application-stall}) or {@code interrupt} (the migrating thread was interrupted)
+     * @param waitingFor what it waited for, for example {@code public.orders}
+     * @param queuedSessions how many sessions queued behind it when the wait was cancelled
+     * @param applicationQueued how long sessions had queued behind it without a break
+     * @param maxApplicationStall the bound in force
+     * @param kept the sessions it waited for that pgmigrate kept, each with why
+     */
+    public record WaitCancelledDescriptor(String migration, int backendPid, String reason, String waitingFor,
+            int queuedSessions, Duration applicationQueued, Duration maxApplicationStall,
+            List<KeptBlockerDescriptor> kept) {
+    }
+
+    /**
+     * A session a cancelled migration waited for, which pgmigrate kept.
+     * @param pid its backend pid, {@code 0} for a prepared transaction
+     * @param preparedTransaction the prepared transaction's gid, {@code null} for a session
+     * @param outcome why it was kept, for example {@code excluded} or {@code not_permitted}
+     * @param detail one sentence about why, empty when the outcome says it all
+     */
+    public record KeptBlockerDescriptor(int pid, String preparedTransaction, String outcome, String detail) {
     }
 
     /**

@@ -10,6 +10,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.pgmigrate.core.BlockerOutcome;
 import io.pgmigrate.core.BlockerReport;
+import io.pgmigrate.core.WaitCancellation;
 import io.pgmigrate.flyway.GuardListener;
 import io.pgmigrate.flyway.LockTimeoutEvent;
 
@@ -27,6 +28,9 @@ import org.springframework.beans.factory.ObjectProvider;
  * <li>{@value #LOCK_TIMEOUTS} (counter), tag {@code retried}: migrations that hit {@code pgmigrate.lock-timeout},
  * {@code true} when the migration was tried again, {@code false} when the attempts ran out;</li>
  * <li>{@value #MIGRATION_BLOCKED} (timer): for every migration, the longest time it waited for a lock;</li>
+ * <li>{@value #WAIT_CANCELLATIONS} (counter), tag {@code reason}: migrations whose lock wait pgmigrate cancelled,
+ * {@code application_stall} when the application queued behind it for longer than
+ * {@code pgmigrate.max-application-stall}, {@code interrupt} when the migrating thread was interrupted;</li>
  * <li>{@value #WATCHER_ERRORS} (counter): watcher polls that failed.</li>
  * </ul>
  * Flyway migrates while the application's singletons are created, before Spring Boot binds
@@ -42,6 +46,9 @@ public final class PgMigrateMetrics implements GuardListener {
 
     /** Timer of the time migrations waited for locks. */
     public static final String MIGRATION_BLOCKED = "pgmigrate.migration.blocked";
+
+    /** Counter of migrations whose lock wait was cancelled, by why. */
+    public static final String WAIT_CANCELLATIONS = "pgmigrate.wait.cancellations";
 
     /** Counter of failed watcher polls. */
     public static final String WATCHER_ERRORS = "pgmigrate.watcher.errors";
@@ -73,7 +80,18 @@ public final class PgMigrateMetrics implements GuardListener {
         lockTimeouts(meterRegistry, true);
         lockTimeouts(meterRegistry, false);
         migrationBlocked(meterRegistry);
+        for (WaitCancellation.Reason reason : WaitCancellation.Reason.values()) {
+            waitCancellations(meterRegistry, reason);
+        }
         watcherErrors(meterRegistry);
+    }
+
+    @Override
+    public void waitCancelled(WaitCancellation event) {
+        MeterRegistry meterRegistry = this.resolved;
+        if (meterRegistry != null) {
+            waitCancellations(meterRegistry, event.reason()).increment();
+        }
     }
 
     @Override
@@ -143,6 +161,14 @@ public final class PgMigrateMetrics implements GuardListener {
     private static Timer migrationBlocked(MeterRegistry registry) {
         return Timer.builder(MIGRATION_BLOCKED)
             .description("Longest time each migration waited for a lock")
+            .register(registry);
+    }
+
+    private static Counter waitCancellations(MeterRegistry registry, WaitCancellation.Reason reason) {
+        return Counter.builder(WAIT_CANCELLATIONS)
+            .description("Migrations whose lock wait pgmigrate cancelled: the application queued behind it too long, "
+                    + "or the migrating thread was interrupted")
+            .tag("reason", reason.name().toLowerCase(Locale.ROOT))
             .register(registry);
     }
 

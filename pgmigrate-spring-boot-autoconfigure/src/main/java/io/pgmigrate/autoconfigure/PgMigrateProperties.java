@@ -49,8 +49,10 @@ public class PgMigrateProperties {
     private Duration lockTimeout;
 
     /**
-     * How often a transactional migration that hit the lock timeout is rolled back and tried again before
-     * the start-up fails. Needs pgmigrate.lock-timeout.
+     * How often a transactional migration that hit the lock timeout, or whose lock wait was cancelled because
+     * the application queued behind it longer than pgmigrate.max-application-stall, is rolled back and tried
+     * again before the start-up fails. Needs pgmigrate.lock-timeout or a pgmigrate.max-application-stall above
+     * zero.
      */
     private int lockRetries;
 

@@ -95,10 +95,14 @@ final class ValidatedSettings {
         if (lockRetries < 0) {
             throw invalid("lock-retries", lockRetries, "it must be 0 (no retry) or a positive number of retries");
         }
-        if (lockRetries > 0 && properties.getLockTimeout() == null) {
+        Duration maxApplicationStall = properties.getMaxApplicationStall();
+        if (lockRetries > 0 && properties.getLockTimeout() == null && maxApplicationStall != null
+                && maxApplicationStall.isZero()) {
             throw invalid("lock-retries", lockRetries,
-                    "retries need pgmigrate.lock-timeout: without a lock timeout a migration waits for its locks "
-                            + "and never times out; set pgmigrate.lock-timeout (for example 2s) or set "
+                    "retries need pgmigrate.lock-timeout or pgmigrate.max-application-stall: with no lock timeout and "
+                            + "max-application-stall=0 a migration waits for its locks and never fails in a way "
+                            + "that is retried; set pgmigrate.lock-timeout (for example 2s), set "
+                            + "pgmigrate.max-application-stall above zero (for example 2s), or set "
                             + "pgmigrate.lock-retries to 0");
         }
         return lockRetries;

@@ -174,8 +174,21 @@ class PgMigratePropertiesValidationTests {
     }
 
     @Test
-    void lockRetriesWithoutLockTimeout() {
-        rejected("pgmigrate.lock-retries=2", "pgmigrate.lock-retries", "retries need pgmigrate.lock-timeout");
+    void lockRetriesWithNeitherLockTimeoutNorStallBound() {
+        this.runner.withPropertyValues("pgmigrate.lock-retries=2", "pgmigrate.max-application-stall=0")
+            .run((context) -> {
+                InvalidConfigurationPropertyValueException invalid = invalid(context);
+                assertThat(invalid.getName()).isEqualTo("pgmigrate.lock-retries");
+                assertThat(invalid.getMessage()).contains("Property pgmigrate.lock-retries with value")
+                    .contains("retries need pgmigrate.lock-timeout or pgmigrate.max-application-stall");
+            });
+    }
+
+    @Test
+    void lockRetriesWithoutLockTimeoutAreRetriesAfterTheStallBound() {
+        // the bound (2s by default) cancels a wait that stalls the application, and the migration is retried
+        this.runner.withPropertyValues("pgmigrate.lock-retries=2")
+            .run((context) -> assertThat(context.getBean(GuardSettings.class).lockRetries()).isEqualTo(2));
     }
 
     @Test
