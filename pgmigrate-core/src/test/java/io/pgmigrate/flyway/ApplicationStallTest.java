@@ -72,6 +72,8 @@ class ApplicationStallTest {
             // the application's query proceeds while the blocker is still there: the migration stopped queueing it
             query.get(Guarding.DEADLINE.toSeconds(), TimeUnit.SECONDS);
             assertThat(blocker.isAlive()).isTrue();
+            // the watcher reports after the cancel has landed: the query may finish first
+            eventually().until(() -> !events.waitCancellations.isEmpty());
             assertThat(events.waitCancellations).singleElement().satisfies((event) -> {
                 assertThat(event.reason()).isEqualTo(WaitCancellation.Reason.APPLICATION_STALL);
                 assertThat(event.work()).isEqualTo("migration 2 (add email)");
@@ -141,6 +143,46 @@ class ApplicationStallTest {
         assertThat(blocker.isAlive()).isTrue();
         assertThat(hasColumn(db, "orders", "email")).isFalse();
         assertThat(db.queryValue("SELECT count(*) FROM flyway_schema_history WHERE version = '2'")).isEqualTo(0L);
+        assertThat(Guarding.watcherThreadAlive()).isFalse();
+    }
+
+    @Test
+    void aMigrationOutsideATransactionIsNotRetriedAndTheFailureSaysWhatItMayHaveLeft(TestDatabase db)
+            throws Exception {
+        createOrders(db);
+        // SHARE conflicts with the SHARE UPDATE EXCLUSIVE lock CREATE INDEX CONCURRENTLY takes first
+        TestSession blocker = db.session("report").begin().execute("LOCK TABLE orders IN SHARE MODE");
+        RecordingGuardListener events = new RecordingGuardListener();
+        FlywayGuard guard = new FlywayGuard(keeping("report", BOUND).withLockRetries(2),
+                StandardBlockingAction.TERMINATE, events);
+        Flyway flyway = flyway(db.dataSource(), "concurrently")
+            .configuration(Map.of("flyway.postgresql.transactional.lock", "false"))
+            .load();
+
+        try (TestSession maintenance = db.session("app").begin()) {
+            CompletableFuture<MigrateResult> migration = CompletableFuture.supplyAsync(() -> guard.migrate(flyway));
+            eventually().until(() -> migrationWaits(db));
+            // a session whose lock request conflicts with the index build's queues behind it
+            CompletableFuture<Void> queued = maintenance.executeAsync("LOCK TABLE orders IN SHARE UPDATE EXCLUSIVE MODE");
+
+            Throwable failure = eventually().until(() -> migration.handle((result, error) -> error).getNow(null),
+                    (error) -> error != null);
+            ApplicationStallException stall = (ApplicationStallException) failure.getCause();
+            assertThat(stall.migration()).isEqualTo("1 (index orders)");
+            assertThat(stall.transactional()).isFalse();
+            assertThat(stall.attempts()).isEqualTo(1);
+            // it waited for its first lock on the table, before PostgreSQL created the index: nothing to drop
+            assertThat(stall.invalidIndexes()).isEmpty();
+            assertThat(stall.getMessage()).contains("it is not retried", "does not run in a transaction",
+                    "failed in the schema history", "It left no INVALID index.", "flyway repair",
+                    "pid=" + blocker.pid());
+            assertThat(queued).isNotDone();
+            blocker.rollback();
+            queued.get(Guarding.DEADLINE.toSeconds(), TimeUnit.SECONDS);
+        }
+        assertThat(events.started).hasSize(1);
+        assertThat(db.queryValue("SELECT count(*) FROM flyway_schema_history WHERE version = '1' AND NOT success"))
+            .isEqualTo(1L);
         assertThat(Guarding.watcherThreadAlive()).isFalse();
     }
 
