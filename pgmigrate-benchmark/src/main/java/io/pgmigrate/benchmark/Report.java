@@ -86,7 +86,7 @@ final class Report {
     /** The stall figure of the terminating migrator with this poll interval. */
     Figure stallAt(Duration interval, String metric) {
         return stallMigrators.stream()
-            .filter(m -> interval.equals(m.pollInterval()) && !m.name().contains("show"))
+            .filter(m -> interval.equals(m.pollInterval()) && !m.name().contains("show") && !m.name().contains("kept"))
             .map(m -> find(StallScenario.NAME, m.name(), metric))
             .filter(Objects::nonNull)
             .findFirst().orElse(null);

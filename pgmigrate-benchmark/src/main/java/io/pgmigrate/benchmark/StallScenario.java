@@ -157,7 +157,7 @@ final class StallScenario {
         private final Thread watcher;
 
         Blocker(String table, Duration hold) throws SQLException, InterruptedException {
-            connection = database.connect("bench-blocker");
+            connection = database.connect(Migrators.BLOCKER_APPLICATION_NAME);
             connection.setAutoCommit(false);
             try (Statement statement = connection.createStatement()) {
                 statement.execute("SELECT pg_advisory_xact_lock(" + ADVISORY_KEY + ")");

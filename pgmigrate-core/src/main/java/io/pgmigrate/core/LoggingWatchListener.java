@@ -83,8 +83,8 @@ final class LoggingWatchListener implements WatchListener {
         StringBuilder message = new StringBuilder("pgmigrate: ");
         if (event.reason() == WaitCancellation.Reason.APPLICATION_STALL) {
             message.append("Cancelled the lock wait of ").append(event.work())
-                .append(": the application queued behind it for longer than max-application-stall, and the sessions "
-                        + "it waits for were kept:");
+                .append(": the application queued behind it for longer than max-application-stall while its "
+                        + "blockers kept their locks:");
         }
         else {
             message.append("Cancelled the lock wait of ").append(event.work())
@@ -103,7 +103,7 @@ final class LoggingWatchListener implements WatchListener {
     /** The blockers kept, each as {@code pid 123 excluded (why)}, separated by {@code ; }. */
     private static String kept(List<BlockerReport> reports) {
         if (reports.isEmpty()) {
-            return "none seen";
+            return "none (the sessions signalled still held their locks)";
         }
         StringBuilder text = new StringBuilder();
         for (BlockerReport report : reports) {

@@ -28,7 +28,8 @@ public record WaitCancellation(Reason reason, int pid, String work, String waiti
 
         /**
          * Other sessions queued behind its lock wait for {@link WatchSettings#maxApplicationStall()} without a
-         * break, while the sessions it waited for were kept.
+         * break, while the sessions it waited for kept their locks (pgmigrate kept them, or they had not yet
+         * released their locks after a signal).
          */
         APPLICATION_STALL,
 

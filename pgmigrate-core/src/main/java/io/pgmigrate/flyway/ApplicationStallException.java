@@ -117,7 +117,8 @@ public class ApplicationStallException extends FlywayException {
 
     private static String kept(List<BlockerReport> reports) {
         if (reports.isEmpty()) {
-            return "\nNo blocking session was seen by the watcher when it cancelled the wait.";
+            return "\nNo session it waited for was kept: those pgmigrate signalled still held their locks (a "
+                    + "terminated session releases them only once its transaction is rolled back).";
         }
         StringBuilder text = new StringBuilder("\nBlocking sessions kept, and why:");
         for (BlockerReport report : reports) {

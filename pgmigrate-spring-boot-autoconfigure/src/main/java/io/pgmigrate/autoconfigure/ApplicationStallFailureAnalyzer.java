@@ -57,7 +57,8 @@ public class ApplicationStallFailureAnalyzer extends AbstractFailureAnalyzer<App
         List<BlockerReport> kept = cancellation.keptBlockers();
         if (kept.isEmpty()) {
             description.append(String.format(Locale.ROOT,
-                    "%nNo blocking session was seen when the wait was cancelled.%n"));
+                    "%nNo session it waited for was kept: those pgmigrate signalled still held their locks (a "
+                            + "terminated session releases them only once its transaction is rolled back).%n"));
         }
         else {
             description.append(String.format(Locale.ROOT, "%nSessions it waited for, which pgmigrate kept:%n"));
