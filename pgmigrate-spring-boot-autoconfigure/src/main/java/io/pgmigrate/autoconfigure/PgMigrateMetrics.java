@@ -29,8 +29,8 @@ import org.springframework.beans.factory.ObjectProvider;
  * {@code true} when the migration was tried again, {@code false} when the attempts ran out;</li>
  * <li>{@value #MIGRATION_BLOCKED} (timer): for every migration, the longest time it waited for a lock;</li>
  * <li>{@value #WAIT_CANCELLATIONS} (counter), tag {@code reason}: migrations whose lock wait pgmigrate cancelled,
- * {@code application_stall} when the application queued behind it for longer than
- * {@code pgmigrate.max-application-stall}, {@code interrupt} when the migrating thread was interrupted;</li>
+ * {@code stall} when the application queued behind it for longer than {@code pgmigrate.max-application-stall},
+ * {@code interrupt} when the migrating thread was interrupted;</li>
  * <li>{@value #WATCHER_ERRORS} (counter): watcher polls that failed.</li>
  * </ul>
  * Flyway migrates while the application's singletons are created, before Spring Boot binds
@@ -126,6 +126,14 @@ public final class PgMigrateMetrics implements GuardListener {
         }
     }
 
+    /** The value of the {@code reason} tag of {@value #WAIT_CANCELLATIONS}. */
+    static String reason(WaitCancellation.Reason reason) {
+        return switch (reason) {
+            case APPLICATION_STALL -> "stall";
+            case INTERRUPT -> "interrupt";
+        };
+    }
+
     /** The value of the {@code action} tag for an outcome. */
     static String action(BlockerOutcome outcome) {
         return switch (outcome) {
@@ -168,7 +176,7 @@ public final class PgMigrateMetrics implements GuardListener {
         return Counter.builder(WAIT_CANCELLATIONS)
             .description("Migrations whose lock wait pgmigrate cancelled: the application queued behind it too long, "
                     + "or the migrating thread was interrupted")
-            .tag("reason", reason.name().toLowerCase(Locale.ROOT))
+            .tag("reason", reason(reason))
             .register(registry);
     }
 

@@ -66,7 +66,7 @@ class ApplicationStallStartupTests {
         try (ConfigurableApplicationContext application = starting.get(DEADLINE.toSeconds(), TimeUnit.SECONDS)) {
             assertThat(columnExists(database, "stall_retry")).isTrue();
             MeterRegistry registry = application.getBean(MeterRegistry.class);
-            assertThat(registry.get(PgMigrateMetrics.WAIT_CANCELLATIONS).tag("reason", "application_stall").counter()
+            assertThat(registry.get(PgMigrateMetrics.WAIT_CANCELLATIONS).tag("reason", "stall").counter()
                 .count()).isEqualTo(1.0);
             assertThat(registry.get(PgMigrateMetrics.WAIT_CANCELLATIONS).tag("reason", "interrupt").counter().count())
                 .isZero();

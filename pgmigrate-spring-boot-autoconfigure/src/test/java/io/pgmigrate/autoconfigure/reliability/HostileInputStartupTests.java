@@ -143,7 +143,7 @@ class HostileInputStartupTests {
             assertThat(meters).isNotEmpty();
             for (Meter meter : meters) {
                 for (Tag tag : meter.getId().getTags()) {
-                    assertThat(tag.getKey()).isIn(Set.of("action", "retried"));
+                    assertThat(tag.getKey()).isIn(Set.of("action", "retried", "reason"));
                     assertThat(tag.getValue()).matches("[a-z]{1,12}");
                 }
                 assertThat(meter.getId().toString()).doesNotContain("SELECT", "\uD83D\uDE00", "订单");
