@@ -91,6 +91,8 @@ public final class Watcher implements AutoCloseable {
     private int failuresInARow;
     /** The current lock wait of each watched backend that queues others or was cancelled. Watcher thread only. */
     private final Map<Integer, Stall> stalls = new HashMap<>();
+    /** {@link System#nanoTime()} from which the queue behind waiting backends is asked again. Watcher thread only. */
+    private long nextStallCheck;
     /** This poll's reports by watched backend, then blocker key: why each blocker was kept. Watcher thread only. */
     private final Map<Integer, Map<String, BlockerReport>> pollReports = new HashMap<>();
     /**
@@ -401,7 +403,8 @@ public final class Watcher implements AutoCloseable {
     /**
      * Bounds how long a watched backend's lock wait may keep other sessions queued, and cancels the wait of a
      * backend whose thread was interrupted. Asked only while a watched backend has blockers (it waits for a
-     * lock), or its thread is interrupted.
+     * lock), at once when they appear and then every {@link #stallCheckInterval}, and at every poll while the
+     * thread of a watched backend is interrupted.
      */
     private void boundWaits(Connection current, List<Blocker> blockers, Map<Integer, String> work)
             throws SQLException {
@@ -411,10 +414,14 @@ public final class Watcher implements AutoCloseable {
             stalls.clear();
             return;
         }
+        long now = System.nanoTime();
+        if (!interrupted && !stalls.isEmpty() && now - nextStallCheck < 0) {
+            return;
+        }
+        nextStallCheck = now + stallCheckInterval(bound).toNanos();
         Set<Integer> notApplication = new HashSet<>(protectedPids);
         notApplication.addAll(work.keySet());
         Set<Integer> waiting = new HashSet<>();
-        long now = System.nanoTime();
         for (QueuedSessions.Wait wait : QueuedSessions.find(current, work.keySet(), notApplication)) {
             waiting.add(wait.pid());
             Stall stall = stalls.get(wait.pid());
@@ -450,6 +457,22 @@ public final class Watcher implements AutoCloseable {
         }
         stalls.keySet().retainAll(waiting);
     }
+
+    /**
+     * How often the queue behind a waiting backend is asked: a tenth of the bound, at most 250 ms, never more often
+     * than the watcher polls. The queue costs a second read of the lock table; asking it at every poll (25 ms by
+     * default) would double the watcher's cost while a blocker is kept, for a bound measured in seconds.
+     */
+    private Duration stallCheckInterval(Duration bound) {
+        Duration interval = bound.dividedBy(10);
+        if (interval.isZero() || interval.compareTo(STALL_CHECK_MAX_INTERVAL) > 0) {
+            interval = STALL_CHECK_MAX_INTERVAL;
+        }
+        return interval.compareTo(settings.pollInterval()) < 0 ? settings.pollInterval() : interval;
+    }
+
+    /** The longest pause between two looks at the queue behind a waiting backend. */
+    private static final Duration STALL_CHECK_MAX_INTERVAL = Duration.ofMillis(250);
 
     private boolean ownerInterrupted(int pid) {
         Thread owner = owners.get(pid);
