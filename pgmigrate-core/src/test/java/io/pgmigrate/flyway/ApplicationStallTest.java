@@ -66,11 +66,15 @@ class ApplicationStallTest {
             CompletableFuture<MigrateResult> migration = CompletableFuture
                 .supplyAsync(() -> guard.migrate(flyway(db.dataSource(), "blocked").load()));
             eventually().until(() -> migrationWaits(db));
+            long queuedAt = System.nanoTime();
             CompletableFuture<Void> query = app.executeAsync("SELECT count(*) FROM orders");
             eventually().until(() -> app.isWaitingForLock());
 
             // the application's query proceeds while the blocker is still there: the migration stopped queueing it
             query.get(Guarding.DEADLINE.toSeconds(), TimeUnit.SECONDS);
+            System.out.println("pgmigrate measured: application query queued, then ran, in "
+                    + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - queuedAt) + " ms (bound " + BOUND.toMillis()
+                    + " ms)");
             assertThat(blocker.isAlive()).isTrue();
             // the watcher reports after the cancel has landed: the query may finish first
             eventually().until(() -> !events.waitCancellations.isEmpty());
@@ -285,9 +289,12 @@ class ApplicationStallTest {
         migrating.start();
         eventually().until(() -> migrationWaits(db));
 
+        long interrupted = System.nanoTime();
         migrating.interrupt();
 
         Throwable failure = thrown.get(Guarding.DEADLINE.toSeconds(), TimeUnit.SECONDS);
+        System.out.println("pgmigrate measured: interrupt to migrate() throwing: "
+                + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - interrupted) + " ms");
         assertThat(failure).isNotNull().hasMessageContaining("migration 2 (add email) was interrupted while it "
                 + "waited for a lock", "PostgreSQL rolled it back");
         assertThat(flagKept).isTrue();
