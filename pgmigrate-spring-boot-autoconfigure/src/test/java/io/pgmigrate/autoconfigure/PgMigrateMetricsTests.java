@@ -9,6 +9,7 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.pgmigrate.core.Blocker;
 import io.pgmigrate.core.BlockerOutcome;
 import io.pgmigrate.core.BlockerReport;
+import io.pgmigrate.core.WaitCancellation;
 import io.pgmigrate.flyway.LockTimeoutEvent;
 import org.junit.jupiter.api.Test;
 
@@ -63,6 +64,26 @@ class PgMigrateMetricsTests {
         assertThat(this.registry.get("pgmigrate.migration.blocked").timer().totalTime(java.util.concurrent.TimeUnit.MILLISECONDS))
             .isEqualTo(1500);
         assertThat(this.registry.get("pgmigrate.watcher.errors").counter().count()).isEqualTo(1);
+    }
+
+    @Test
+    void countsCancelledWaitsByWhy() {
+        this.metrics.runStarted(Instant.now());
+        assertThat(this.registry.get("pgmigrate.wait.cancellations").tag("reason", "stall").counter().count()).isZero();
+        assertThat(this.registry.get("pgmigrate.wait.cancellations").tag("reason", "interrupt").counter().count())
+            .isZero();
+        this.metrics.waitCancelled(cancellation(WaitCancellation.Reason.APPLICATION_STALL));
+        this.metrics.waitCancelled(cancellation(WaitCancellation.Reason.APPLICATION_STALL));
+        this.metrics.waitCancelled(cancellation(WaitCancellation.Reason.INTERRUPT));
+        assertThat(this.registry.get("pgmigrate.wait.cancellations").tag("reason", "stall").counter().count())
+            .isEqualTo(2);
+        assertThat(this.registry.get("pgmigrate.wait.cancellations").tag("reason", "interrupt").counter().count())
+            .isEqualTo(1);
+    }
+
+    private static WaitCancellation cancellation(WaitCancellation.Reason reason) {
+        return new WaitCancellation(reason, 42, "migration 2 (add email)", "public.orders", 3, Duration.ofSeconds(2),
+                Duration.ofSeconds(2), List.of());
     }
 
     @Test
