@@ -43,7 +43,8 @@ class ApplicationStallTest {
     /** The tests of this class share one database: each starts from no tables. */
     @BeforeEach
     void dropTables(TestDatabase db) throws SQLException {
-        db.execute("DROP TABLE IF EXISTS orders, customers, reports, flyway_schema_history");
+        db.execute("DROP MATERIALIZED VIEW IF EXISTS order_totals",
+                "DROP TABLE IF EXISTS orders, customers, reports, notes, flyway_schema_history");
     }
 
     /** Terminate, the default action, with the blocker's application name excluded, so it is kept. */
@@ -187,6 +188,43 @@ class ApplicationStallTest {
         assertThat(events.started).hasSize(1);
         assertThat(db.queryValue("SELECT count(*) FROM flyway_schema_history WHERE version = '1' AND NOT success"))
             .isEqualTo(1L);
+        assertThat(Guarding.watcherThreadAlive()).isFalse();
+    }
+
+    @Test
+    void aCallbackIsNotRetriedAndTheFailureSaysTheMigrationsBeforeItStayApplied(TestDatabase db) throws Exception {
+        createOrders(db);
+        db.execute("CREATE MATERIALIZED VIEW order_totals AS SELECT sum(total) AS total FROM orders");
+        // reads the view in a transaction it keeps open: REFRESH MATERIALIZED VIEW (afterMigrate.sql) waits for it
+        TestSession dashboard = db.session("dashboard").begin().execute("SELECT * FROM order_totals");
+        RecordingGuardListener events = new RecordingGuardListener();
+        FlywayGuard guard = new FlywayGuard(keeping("dashboard", BOUND).withLockRetries(2),
+                StandardBlockingAction.TERMINATE, events);
+
+        try (TestSession app = db.session("app")) {
+            CompletableFuture<MigrateResult> migration = CompletableFuture
+                .supplyAsync(() -> guard.migrate(flyway(db.dataSource(), "callback_refresh").load()));
+            eventually().until(() -> migrationWaits(db));
+            CompletableFuture<Void> query = app.executeAsync("SELECT * FROM order_totals");
+
+            Throwable failure = eventually().until(() -> migration.handle((result, error) -> error).getNow(null),
+                    (error) -> error != null);
+            query.get(Guarding.DEADLINE.toSeconds(), TimeUnit.SECONDS);
+
+            ApplicationStallException stall = (ApplicationStallException) failure.getCause();
+            assertThat(stall.callback()).isTrue();
+            assertThat(stall.migration()).isEqualTo("afterMigrate");
+            assertThat(stall.attempts()).isEqualTo(1);
+            assertThat(stall.getMessage()).startsWith("pgmigrate: callback afterMigrate kept the application queued "
+                    + "behind its lock wait for longer than max-application-stall, so pgmigrate cancelled the wait; "
+                    + "callbacks are not retried: callback=\"afterMigrate\" max_application_stall=1000ms")
+                .contains("migrations_applied=1", "The migrations applied before it stay applied",
+                        "pid=" + dashboard.pid(), "kept=excluded");
+        }
+        assertThat(dashboard.isAlive()).isTrue();
+        assertThat(events.waitCancellations).singleElement()
+            .satisfies((event) -> assertThat(event.work()).isEqualTo("callback afterMigrate"));
+        assertThat(db.queryValue("SELECT success FROM flyway_schema_history WHERE version = '1'")).isEqualTo(true);
         assertThat(Guarding.watcherThreadAlive()).isFalse();
     }
 

@@ -12,9 +12,9 @@ import org.springframework.boot.diagnostics.FailureAnalysis;
 import org.springframework.core.env.Environment;
 
 /**
- * Explains a start-up that failed because pgmigrate cancelled a migration's lock wait: the application queued
- * behind it for longer than {@code pgmigrate.max-application-stall} while the sessions it waited for were kept, and
- * no retry was left (or the migration runs outside a transaction). The description names the migration, how many
+ * Explains a start-up that failed because pgmigrate cancelled a migration's (or a Flyway callback's) lock wait: the
+ * application queued behind it for longer than {@code pgmigrate.max-application-stall} while the sessions it waited
+ * for were kept, and no retry was left (or the migration runs outside a transaction, or it was a callback). The description names the migration, how many
  * sessions queued and each blocker kept with why; the action says how to let the migration through: end the
  * blockers, let pgmigrate end them, retry later with {@code pgmigrate.lock-retries}, or raise the bound.
  */
@@ -38,13 +38,18 @@ public class ApplicationStallFailureAnalyzer extends AbstractFailureAnalyzer<App
     private static String description(ApplicationStallException cause) {
         WaitCancellation cancellation = cause.cancellation();
         StringBuilder description = new StringBuilder(String.format(Locale.ROOT,
-                "Migration %s waited for a lock%s while %d application session%s queued behind it. pgmigrate "
+                "%s %s waited for a lock%s while %d application session%s queued behind it. pgmigrate "
                         + "could not end what it waited for, so after pgmigrate.max-application-stall (%s) it "
-                        + "cancelled the migration's wait, to let the application through.%n",
-                cause.migration(), (cancellation.waitingFor() != null) ? " on " + cancellation.waitingFor() : "",
+                        + "cancelled the wait, to let the application through.%n",
+                cause.callback() ? "Callback" : "Migration", cause.migration(), (cancellation.waitingFor() != null) ? " on " + cancellation.waitingFor() : "",
                 cancellation.queuedSessions(), (cancellation.queuedSessions() == 1) ? "" : "s",
                 LockTimeoutFailureAnalyzer.duration(cause.maxApplicationStall())));
-        if (cause.transactional()) {
+        if (cause.callback()) {
+            description.append(String.format(Locale.ROOT, "Callbacks are not retried. The migrations applied before "
+                    + "it stay applied; if the callback ran in a transaction, PostgreSQL rolled it back, otherwise the "
+                    + "statements before the one that waited are committed.%n"));
+        }
+        else if (cause.transactional()) {
             description.append(String.format(Locale.ROOT, "PostgreSQL rolled the migration back %s; nothing of it "
                     + "is left.%n", (cause.attempts() == 1) ? "on its only attempt"
                             : "on each of its " + cause.attempts() + " attempts"));
@@ -84,7 +89,7 @@ public class ApplicationStallFailureAnalyzer extends AbstractFailureAnalyzer<App
             .findFirst()
             .orElse("<pid>");
         StringBuilder action = new StringBuilder();
-        if (!cause.transactional()) {
+        if (!cause.transactional() && !cause.callback()) {
             action.append(String.format(Locale.ROOT, "Drop any INVALID index the migration left (DROP INDEX "
                     + "CONCURRENTLY), clean up what else it left and run Flyway's repair to remove the failed row "
                     + "from the schema history. Then:%n"));
@@ -96,6 +101,10 @@ public class ApplicationStallFailureAnalyzer extends AbstractFailureAnalyzer<App
                         + "pgmigrate.exclude-application-names and pgmigrate.exclude-users (look for pgmigrate's lines "
                         + "about them for why they were kept).%n",
                 pid));
+        if (cause.callback()) {
+            action.append(String.format(Locale.ROOT, "If Flyway does not fire the callback on every migrate, run "
+                    + "what it does yourself once the blockers are gone.%n"));
+        }
         if (cause.transactional()) {
             action.append(String.format(Locale.ROOT, "Or try again later in the same start-up: raise "
                     + "pgmigrate.lock-retries (now %s).%n",
