@@ -350,8 +350,12 @@ public final class Watcher implements AutoCloseable {
 
             private void send(BlockerRules.Signal signal, Collection<Blocker> targets) throws SQLException {
                 List<Blocker> fresh = targets.stream().filter(actionable::contains).filter(handled::add).toList();
-                rules.signal(current, signal, fresh, untouchable)
-                    .forEach((blocker, result) -> report(blocker, work, result.outcome(), result.detail()));
+                Map<Blocker, BlockerRules.SignalResult> results = rules.signal(current, signal, fresh, untouchable);
+                // what each backend did when the signals went out, taken once: once its blockers are gone it moves
+                // on to its next step (a callback) while the reports of the batch are still being written
+                Map<Integer, String> signalled = currentWork(work);
+                results.forEach((blocker, result) -> report(blocker, signalled, result.outcome(), result.detail(),
+                        false));
             }
 
             @Override
@@ -375,10 +379,24 @@ public final class Watcher implements AutoCloseable {
         }
     }
 
+    /** What each backend does now: the work may have moved on to its next step since the poll began. */
+    private Map<Integer, String> currentWork(Map<Integer, String> work) {
+        Map<Integer, String> current = new HashMap<>(work);
+        current.putAll(watched);
+        return current;
+    }
+
     private void report(Blocker blocker, Map<Integer, String> work, BlockerOutcome outcome, String detail) {
-        // what the backend does now: the work may have moved on to its next step since the poll began
-        String blockedWork = watched.getOrDefault(blocker.blockedPid(),
-                work.getOrDefault(blocker.blockedPid(), "backend pid " + blocker.blockedPid()));
+        report(blocker, work, outcome, detail, true);
+    }
+
+    /**
+     * @param now whether to name the work the backend does at this moment rather than the one in {@code work}
+     */
+    private void report(Blocker blocker, Map<Integer, String> work, BlockerOutcome outcome, String detail,
+            boolean now) {
+        String polled = work.getOrDefault(blocker.blockedPid(), "backend pid " + blocker.blockedPid());
+        String blockedWork = now ? watched.getOrDefault(blocker.blockedPid(), polled) : polled;
         BlockerReport report = new BlockerReport(blocker, blockedWork, outcome, detail);
         pollReports.computeIfAbsent(blocker.blockedPid(), (pid) -> new LinkedHashMap<>()).put(blocker.key(), report);
         if (!reported.add(blocker.key() + ":" + outcome)) {
