@@ -86,6 +86,8 @@ public final class Watcher implements AutoCloseable {
     private final Map<Integer, Thread> owners = new ConcurrentHashMap<>();
     private final Set<Integer> protectedPids = ConcurrentHashMap.newKeySet();
     private final Set<String> reported = new HashSet<>();
+    /** The blocking transactions terminated so far; watcher thread only. */
+    private final Set<String> terminated = new HashSet<>();
     private final AtomicLong polls = new AtomicLong();
     /** Polls failed in a row; the watcher backs off while they repeat. Watcher thread only. */
     private int failuresInARow;
@@ -325,6 +327,10 @@ public final class Watcher implements AutoCloseable {
         untouchable.addAll(work.keySet());
         List<Blocker> actionable = new ArrayList<>();
         for (Blocker blocker : blockers) {
+            if (terminated.contains(blocker.key())) {
+                // terminated already, and still exiting: PostgreSQL lists it until its locks are gone
+                continue;
+            }
             BlockerRules.Verdict verdict = rules.screen(blocker, untouchable);
             if (verdict == null) {
                 actionable.add(blocker);
@@ -354,8 +360,12 @@ public final class Watcher implements AutoCloseable {
                 // what each backend did when the signals went out, taken once: once its blockers are gone it moves
                 // on to its next step (a callback) while the reports of the batch are still being written
                 Map<Integer, String> signalled = currentWork(work);
-                results.forEach((blocker, result) -> report(blocker, signalled, result.outcome(), result.detail(),
-                        false));
+                results.forEach((blocker, result) -> {
+                    if (result.outcome() == BlockerOutcome.TERMINATED) {
+                        terminated.add(blocker.key());
+                    }
+                    report(blocker, signalled, result.outcome(), result.detail(), false);
+                });
             }
 
             @Override
