@@ -15,6 +15,8 @@ import javax.sql.DataSource;
 
 import io.pgmigrate.core.Blocker;
 import io.pgmigrate.core.BlockingAction;
+import io.pgmigrate.core.Durations;
+import io.pgmigrate.core.LogLines;
 import io.pgmigrate.core.StandardBlockingAction;
 import io.pgmigrate.core.Watcher;
 import io.pgmigrate.core.WatcherConnectionException;
@@ -26,7 +28,6 @@ import org.flywaydb.core.api.configuration.Configuration;
 import org.flywaydb.core.api.configuration.FluentConfiguration;
 import org.flywaydb.core.api.output.MigrateResult;
 import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Runs {@code Flyway.migrate()} under the guard. Usable without Spring:
@@ -86,7 +87,7 @@ public final class FlywayGuard {
     /** PostgreSQL's lock_not_available: the lock timeout ran out. */
     static final String LOCK_NOT_AVAILABLE = "55P03";
 
-    private static final Logger log = LoggerFactory.getLogger("io.pgmigrate");
+    private static final Logger log = LogLines.logger("io.pgmigrate");
 
     private final GuardSettings settings;
     private final BlockingAction action;
@@ -235,11 +236,11 @@ public final class FlywayGuard {
                     .addKeyValue("migration", failed.name)
                     .addKeyValue("lock_timeout", BlockerText.lockTimeout(settings.lockTimeout()))
                     .addKeyValue("attempt", attempt)
-                    .addKeyValue("retry_in", delay.toMillis() + "ms")
+                    .addKeyValue("retry_in", Durations.human(delay))
                     .addKeyValue("blockers", blockers.size())
                     .log("pgmigrate: migration hit the lock timeout and was rolled back; retrying: migration=\"{}\" "
-                            + "lock_timeout={} attempt={} retry_in={}ms blockers={}", failed.name,
-                            BlockerText.lockTimeout(settings.lockTimeout()), attempt, delay.toMillis(),
+                            + "lock_timeout={} attempt={} retry_in={} blockers={}", failed.name,
+                            BlockerText.lockTimeout(settings.lockTimeout()), attempt, Durations.human(delay),
                             blockers.size());
                 run.notify((l) -> l.lockTimeout(event));
                 pause(delay, ex);
