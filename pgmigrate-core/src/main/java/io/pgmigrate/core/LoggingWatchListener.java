@@ -4,7 +4,6 @@ import java.time.Duration;
 import java.util.List;
 
 import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 import org.slf4j.event.Level;
 import org.slf4j.spi.LoggingEventBuilder;
 
@@ -15,7 +14,7 @@ import org.slf4j.spi.LoggingEventBuilder;
  */
 final class LoggingWatchListener implements WatchListener {
 
-    private static final Logger log = LoggerFactory.getLogger("io.pgmigrate");
+    private static final Logger log = LogLines.logger("io.pgmigrate");
 
     /** The message of the last watcher failure logged; watcher thread only. */
     private String lastFailure;
@@ -148,6 +147,6 @@ final class LoggingWatchListener implements WatchListener {
         if (duration == null) {
             return null;
         }
-        return String.format(java.util.Locale.ROOT, "%.3fs", duration.toNanos() / 1e9);
+        return Durations.human(duration);
     }
 }

@@ -55,18 +55,19 @@ public record WatchSettings(
         Objects.requireNonNull(minDuration, "min-duration must not be null");
         Objects.requireNonNull(maxApplicationStall, "max-application-stall must not be null");
         if (pollInterval.compareTo(MIN_POLL_INTERVAL) < 0 || pollInterval.compareTo(MAX_POLL_INTERVAL) > 0) {
-            throw new IllegalArgumentException("poll-interval must be between " + MIN_POLL_INTERVAL.toMillis()
-                    + "ms and 1h, was " + pollInterval);
+            throw new IllegalArgumentException("poll-interval must be between " + Durations.human(MIN_POLL_INTERVAL)
+                    + " and 1h, was " + Durations.human(pollInterval));
         }
         if (minDuration.isNegative()) {
-            throw new IllegalArgumentException("min-duration must be zero or positive, was " + minDuration);
+            throw new IllegalArgumentException(
+                    "min-duration must be zero or positive, was " + Durations.human(minDuration));
         }
         if (maxQueryLength < 1) {
             throw new IllegalArgumentException("max-query-length must be at least 1, was " + maxQueryLength);
         }
         if (maxApplicationStall.isNegative()) {
             throw new IllegalArgumentException("max-application-stall must be zero (never cancel the migration's "
-                    + "wait) or positive, was " + maxApplicationStall);
+                    + "wait) or positive, was " + Durations.human(maxApplicationStall));
         }
         // kept as written; the watcher compares them as PostgreSQL does (SessionNames)
         excludedApplicationNames = Set.copyOf(SessionNames.requireNames(excludedApplicationNames,

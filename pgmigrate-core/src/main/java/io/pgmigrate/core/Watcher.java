@@ -25,7 +25,6 @@ import java.util.concurrent.locks.ReentrantLock;
 import javax.sql.DataSource;
 
 import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Watches migrating PostgreSQL backends and deals with the sessions that block them.
@@ -61,7 +60,7 @@ public final class Watcher implements AutoCloseable {
     /** The application_name of the watcher's own connection. */
     public static final String APPLICATION_NAME = "pgmigrate-watcher";
 
-    private static final Logger log = LoggerFactory.getLogger(Watcher.class);
+    private static final Logger log = LogLines.logger(Watcher.class.getName());
 
     private static final AtomicInteger threadNumbers = new AtomicInteger();
 

@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.List;
 
 import io.pgmigrate.core.BlockerReport;
+import io.pgmigrate.core.Durations;
 import io.pgmigrate.core.WaitCancellation;
 import io.pgmigrate.core.WatchSettings;
 import org.flywaydb.core.api.FlywayException;
@@ -71,8 +72,8 @@ public class ApplicationStallException extends FlywayException {
         StringBuilder message = new StringBuilder("pgmigrate: callback ").append(event)
             .append(" kept the application queued behind its lock wait for longer than max-application-stall, so "
                     + "pgmigrate cancelled the wait; callbacks are not retried: callback=\"").append(event)
-            .append("\" max_application_stall=").append(cancellation.maxApplicationStall().toMillis())
-            .append("ms queued_sessions=").append(cancellation.queuedSessions()).append(" migrations_applied=")
+            .append("\" max_application_stall=").append(Durations.human(cancellation.maxApplicationStall()))
+            .append(" queued_sessions=").append(cancellation.queuedSessions()).append(" migrations_applied=")
             .append(migrationsApplied);
         if (cancellation.waitingFor() != null) {
             message.append(" object=").append(cancellation.waitingFor());
@@ -94,7 +95,7 @@ public class ApplicationStallException extends FlywayException {
             .append(transactional ? "PostgreSQL rolled back each attempt and no retries are left"
                     : "it is not retried")
             .append(": migration=\"").append(migration).append("\" max_application_stall=")
-            .append(cancellation.maxApplicationStall().toMillis()).append("ms queued_sessions=")
+            .append(Durations.human(cancellation.maxApplicationStall())).append(" queued_sessions=")
             .append(cancellation.queuedSessions()).append(" attempts=").append(attempts);
         if (cancellation.waitingFor() != null) {
             message.append(" object=").append(cancellation.waitingFor());

@@ -6,6 +6,7 @@ import java.util.Locale;
 
 import io.pgmigrate.core.Blocker;
 import io.pgmigrate.core.BlockerReport;
+import io.pgmigrate.core.Durations;
 
 /** Blockers as exception-message lines: the fields an operator needs to find and judge the session. */
 final class BlockerText {
@@ -56,11 +57,11 @@ final class BlockerText {
     }
 
     static String lockTimeout(Duration lockTimeout) {
-        return lockTimeout == null ? "server-default" : lockTimeout.toMillis() + "ms";
+        return lockTimeout == null ? "server-default" : Durations.human(lockTimeout);
     }
 
     private static String seconds(Duration duration) {
-        return duration == null ? "unknown" : String.format(Locale.ROOT, "%.3fs", duration.toNanos() / 1e9);
+        return duration == null ? "unknown" : Durations.human(duration);
     }
 
     private static String quote(String text) {

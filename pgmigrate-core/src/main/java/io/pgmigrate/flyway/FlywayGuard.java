@@ -15,6 +15,8 @@ import javax.sql.DataSource;
 
 import io.pgmigrate.core.Blocker;
 import io.pgmigrate.core.BlockingAction;
+import io.pgmigrate.core.Durations;
+import io.pgmigrate.core.LogLines;
 import io.pgmigrate.core.StandardBlockingAction;
 import io.pgmigrate.core.WaitCancellation;
 import io.pgmigrate.core.Watcher;
@@ -27,7 +29,6 @@ import org.flywaydb.core.api.configuration.Configuration;
 import org.flywaydb.core.api.configuration.FluentConfiguration;
 import org.flywaydb.core.api.output.MigrateResult;
 import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Runs {@code Flyway.migrate()} under the guard. Usable without Spring:
@@ -97,7 +98,7 @@ public final class FlywayGuard {
     /** PostgreSQL's query_canceled: the statement was cancelled (here: its lock wait, by the watcher). */
     static final String QUERY_CANCELED = "57014";
 
-    private static final Logger log = LoggerFactory.getLogger("io.pgmigrate");
+    private static final Logger log = LogLines.logger("io.pgmigrate");
 
     private final GuardSettings settings;
     private final BlockingAction action;
@@ -238,13 +239,13 @@ public final class FlywayGuard {
                     Duration delay = settings.retryDelay(attempt);
                     log.atWarn()
                         .addKeyValue("migration", failed.name)
-                        .addKeyValue("max_application_stall", cancelled.maxApplicationStall().toMillis() + "ms")
+                        .addKeyValue("max_application_stall", Durations.human(cancelled.maxApplicationStall()))
                         .addKeyValue("attempt", attempt)
-                        .addKeyValue("retry_in", delay.toMillis() + "ms")
+                        .addKeyValue("retry_in", Durations.human(delay))
                         .log("pgmigrate: migration's lock wait was cancelled because the application queued behind "
-                                + "it, and it was rolled back; retrying: migration=\"{}\" max_application_stall={}ms "
-                                + "attempt={} retry_in={}ms", failed.name,
-                                cancelled.maxApplicationStall().toMillis(), attempt, delay.toMillis());
+                                + "it, and it was rolled back; retrying: migration=\"{}\" max_application_stall={} "
+                                + "attempt={} retry_in={}", failed.name,
+                                Durations.human(cancelled.maxApplicationStall()), attempt, Durations.human(delay));
                     pause(delay, ex);
                     continue;
                 }
@@ -284,11 +285,11 @@ public final class FlywayGuard {
                     .addKeyValue("migration", failed.name)
                     .addKeyValue("lock_timeout", BlockerText.lockTimeout(settings.lockTimeout()))
                     .addKeyValue("attempt", attempt)
-                    .addKeyValue("retry_in", delay.toMillis() + "ms")
+                    .addKeyValue("retry_in", Durations.human(delay))
                     .addKeyValue("blockers", blockers.size())
                     .log("pgmigrate: migration hit the lock timeout and was rolled back; retrying: migration=\"{}\" "
-                            + "lock_timeout={} attempt={} retry_in={}ms blockers={}", failed.name,
-                            BlockerText.lockTimeout(settings.lockTimeout()), attempt, delay.toMillis(),
+                            + "lock_timeout={} attempt={} retry_in={} blockers={}", failed.name,
+                            BlockerText.lockTimeout(settings.lockTimeout()), attempt, Durations.human(delay),
                             blockers.size());
                 run.notify((l) -> l.lockTimeout(event));
                 pause(delay, ex);

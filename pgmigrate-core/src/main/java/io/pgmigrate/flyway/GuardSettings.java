@@ -3,6 +3,7 @@ package io.pgmigrate.flyway;
 import java.time.Duration;
 import java.util.Objects;
 
+import io.pgmigrate.core.Durations;
 import io.pgmigrate.core.WatchSettings;
 
 /**
@@ -30,8 +31,9 @@ public record GuardSettings(WatchSettings watch, Duration lockTimeout, int lockR
         Objects.requireNonNull(watch, "watch must not be null");
         Objects.requireNonNull(lockRetryDelay, "lock-retry-delay must not be null");
         if (lockTimeout != null && (lockTimeout.toMillis() < 1 || lockTimeout.compareTo(MAX_LOCK_TIMEOUT) > 0)) {
-            throw new IllegalArgumentException("lock-timeout must be between 1ms and " + MAX_LOCK_TIMEOUT.toMillis()
-                    + "ms (PostgreSQL's limit), or unset to keep PostgreSQL's own lock_timeout, was " + lockTimeout);
+            throw new IllegalArgumentException("lock-timeout must be between 1ms and " + Durations.human(MAX_LOCK_TIMEOUT)
+                    + " (PostgreSQL's limit), or unset to keep PostgreSQL's own lock_timeout, was "
+                    + Durations.human(lockTimeout));
         }
         if (lockRetries < 0) {
             throw new IllegalArgumentException("lock-retries must be zero or more, was " + lockRetries);
@@ -43,7 +45,7 @@ public record GuardSettings(WatchSettings watch, Duration lockTimeout, int lockR
                     + "was " + lockRetries);
         }
         if (lockRetryDelay.isNegative()) {
-            throw new IllegalArgumentException("lock-retry-delay must be zero or positive, was " + lockRetryDelay);
+            throw new IllegalArgumentException("lock-retry-delay must be zero or positive, was " + Durations.human(lockRetryDelay));
         }
     }
 

@@ -17,8 +17,8 @@ import java.util.logging.Logger;
 
 import javax.sql.DataSource;
 
+import io.pgmigrate.core.LogLines;
 import io.pgmigrate.core.SessionSettings;
-import org.slf4j.LoggerFactory;
 
 /**
  * The DataSource Flyway uses under the guard. Every connection it hands out is registered with the run (so
@@ -36,7 +36,7 @@ final class GuardedDataSource implements DataSource {
         int backendPid();
     }
 
-    private static final org.slf4j.Logger log = LoggerFactory.getLogger("io.pgmigrate");
+    private static final org.slf4j.Logger log = LogLines.logger("io.pgmigrate");
 
     private final DataSource delegate;
     private final Map<String, String> session;

@@ -18,11 +18,11 @@ import java.util.function.Function;
 
 import io.pgmigrate.core.Blocker;
 import io.pgmigrate.core.BlockerReport;
+import io.pgmigrate.core.LogLines;
 import io.pgmigrate.core.WatchListener;
 import io.pgmigrate.core.Watcher;
 import org.flywaydb.core.api.MigrationInfo;
 import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * What one {@link FlywayGuard#migrate} call knows while it runs, over all its attempts: the connections of
@@ -34,7 +34,7 @@ import org.slf4j.LoggerFactory;
  */
 final class GuardedRun implements WatchListener {
 
-    private static final Logger log = LoggerFactory.getLogger("io.pgmigrate");
+    private static final Logger log = LogLines.logger("io.pgmigrate");
 
     /** What made a step wait for a connection of its own run, which pgmigrate never ends. */
     enum SelfBlockKind {

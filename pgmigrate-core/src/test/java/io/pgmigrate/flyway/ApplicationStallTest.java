@@ -140,7 +140,7 @@ class ApplicationStallTest {
             assertThat(stall.transactional()).isTrue();
             assertThat(stall.getMessage()).contains("migration 2 (add email) kept the application queued behind its "
                     + "lock wait for longer than max-application-stall", "rolled back each attempt",
-                    "max_application_stall=1000ms", "queued_sessions=1", "object=public.orders",
+                    "max_application_stall=1s", "queued_sessions=1", "object=public.orders",
                     "pid=" + blocker.pid(), "application=report", "kept=excluded",
                     "reason=\"application_name=report is excluded\"", "lock-retries", "max-application-stall");
             System.out.println("pgmigrate measured: stall message:\n" + stall.getMessage());
@@ -217,7 +217,7 @@ class ApplicationStallTest {
             assertThat(stall.attempts()).isEqualTo(1);
             assertThat(stall.getMessage()).startsWith("pgmigrate: callback afterMigrate kept the application queued "
                     + "behind its lock wait for longer than max-application-stall, so pgmigrate cancelled the wait; "
-                    + "callbacks are not retried: callback=\"afterMigrate\" max_application_stall=1000ms")
+                    + "callbacks are not retried: callback=\"afterMigrate\" max_application_stall=1s")
                 .contains("migrations_applied=1", "The migrations applied before it stay applied",
                         "pid=" + dashboard.pid(), "kept=excluded");
         }

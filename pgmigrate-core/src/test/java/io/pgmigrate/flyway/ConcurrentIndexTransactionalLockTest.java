@@ -68,14 +68,14 @@ class ConcurrentIndexTransactionalLockTest {
         assertThat(failure.getMessage()).contains("migration " + MIGRATION, "waited for Flyway's own connection",
                 SelfBlock.CAUSE, "spring.flyway.postgresql.transactional-lock=false (Spring Boot)",
                 "postgresql.transactional.lock=false (plain Flyway: flyway.postgresql.transactional.lock=false",
-                "lock_timeout=2000ms", "attempts=1", "application=pgmigrate-migration", "flyway repair");
+                "lock_timeout=2s", "attempts=1", "application=pgmigrate-migration", "flyway repair");
         // one ERROR line for the migration, with the cause and both fixes, and one event
         assertThat(errors).singleElement().satisfies((line) -> {
             assertThat(line.getFormattedMessage()).contains(SelfBlock.CAUSE,
                     "spring.flyway.postgresql.transactional-lock=false", "postgresql.transactional.lock=false",
-                    "It fails when the lock timeout of 2000ms runs out", "migration=\"" + MIGRATION + "\"");
+                    "It fails when the lock timeout of 2s runs out", "migration=\"" + MIGRATION + "\"");
             assertThat(LogCapture.keyValues(line)).containsEntry("migration", MIGRATION)
-                .containsEntry("lock_timeout", "2000ms");
+                .containsEntry("lock_timeout", "2s");
         });
         assertThat(events.selfBlocked).singleElement().satisfies((event) -> {
             assertThat(event.migration()).isEqualTo(MIGRATION);

@@ -103,7 +103,7 @@ class GuardedStepsTest {
         assertThat(failure.blockers()).singleElement()
             .satisfies((blocker) -> assertThat(blocker.pid()).isEqualTo(dashboard.pid()));
         assertThat(failure.getMessage()).startsWith("pgmigrate: callback afterMigrate hit the lock timeout and is not "
-                + "retried: callback=\"afterMigrate\" lock_timeout=1000ms migrations_applied=1")
+                + "retried: callback=\"afterMigrate\" lock_timeout=1s migrations_applied=1")
             .contains("The migrations applied before it stay applied", "pid=" + dashboard.pid(),
                     "application=dashboard", "Flyway runs afterMigrate callbacks on every migrate",
                     "The blocking action was show");
@@ -219,7 +219,7 @@ class GuardedStepsTest {
         assertThat(errors).singleElement().satisfies((line) -> {
             assertThat(line.getFormattedMessage()).startsWith("pgmigrate: Migration 1 (Second connection) waits for "
                     + "another connection of its own run and cannot finish.")
-                .contains("It fails when the lock timeout of 1000ms runs out")
+                .contains("It fails when the lock timeout of 1s runs out")
                 .doesNotContain("transactional");
             assertThat(LogCapture.keyValues(line)).containsEntry("step", "migration 1 (Second connection)");
         });

@@ -42,7 +42,7 @@ class NonTransactionalLockTimeoutTest {
         assertThat(failure.migration()).isEqualTo("1 (index orders)");
         assertThat(failure.getMessage()).contains("migration 1 (index orders)", "is not retried",
                 "does not run in a transaction", "partial work", "failed in the schema history", "attempts=1",
-                "lock_timeout=1000ms", "pid=" + blocker.pid(), "flyway repair");
+                "lock_timeout=1s", "pid=" + blocker.pid(), "flyway repair");
         System.out.println("pgmigrate measured: non-transactional message:\n" + failure.getMessage());
         // the copy kept transactional.lock=false: the index build waited for the blocker only
         assertThat(failure.getMessage()).doesNotContain("same Flyway run");

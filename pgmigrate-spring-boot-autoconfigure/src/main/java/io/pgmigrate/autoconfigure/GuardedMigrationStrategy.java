@@ -5,10 +5,10 @@ import java.sql.SQLException;
 
 import javax.sql.DataSource;
 
+import io.pgmigrate.core.LogLines;
 import io.pgmigrate.flyway.FlywayGuard;
 import org.flywaydb.core.Flyway;
 import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.flyway.autoconfigure.FlywayMigrationStrategy;
@@ -25,7 +25,7 @@ import org.springframework.boot.flyway.autoconfigure.FlywayMigrationStrategy;
  */
 public final class GuardedMigrationStrategy implements FlywayMigrationStrategy {
 
-    private static final Logger log = LoggerFactory.getLogger(GuardedMigrationStrategy.class);
+    private static final Logger log = LogLines.logger(GuardedMigrationStrategy.class.getName());
 
     private final ObjectProvider<FlywayGuard> guard;
 

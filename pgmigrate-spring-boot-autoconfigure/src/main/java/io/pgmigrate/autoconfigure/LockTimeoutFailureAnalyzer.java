@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Locale;
 
 import io.pgmigrate.core.Blocker;
+import io.pgmigrate.core.Durations;
 import io.pgmigrate.flyway.LockTimeoutExhaustedException;
 
 import org.springframework.boot.diagnostics.AbstractFailureAnalyzer;
@@ -159,9 +160,6 @@ public class LockTimeoutFailureAnalyzer extends AbstractFailureAnalyzer<LockTime
         if (duration == null) {
             return "unset";
         }
-        if (duration.toMillis() % 1000 == 0) {
-            return (duration.toMillis() / 1000) + "s";
-        }
-        return String.format(Locale.ROOT, "%.3fs", duration.toNanos() / 1e9);
+        return Durations.human(duration);
     }
 }

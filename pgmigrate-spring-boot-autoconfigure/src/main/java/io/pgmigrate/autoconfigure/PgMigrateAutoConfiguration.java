@@ -1,6 +1,7 @@
 package io.pgmigrate.autoconfigure;
 
 import io.pgmigrate.core.BlockingAction;
+import io.pgmigrate.core.StandardBlockingAction;
 import io.pgmigrate.flyway.FlywayGuard;
 import io.pgmigrate.flyway.GuardListener;
 import io.pgmigrate.flyway.GuardSettings;
@@ -52,7 +53,9 @@ public final class PgMigrateAutoConfiguration {
     @ConditionalOnMissingBean
     FlywayGuard pgMigrateFlywayGuard(GuardSettings settings, PgMigrateProperties properties,
             ObjectProvider<BlockingAction> action, ObjectProvider<GuardListener> listeners) {
-        return new FlywayGuard(settings, action.getIfAvailable(properties::getBlockingAction),
+        // checked even when a BlockingAction bean replaces it: a wrong value is a mistake either way
+        StandardBlockingAction configured = ValidatedSettings.blockingAction(properties);
+        return new FlywayGuard(settings, action.getIfAvailable(() -> configured),
                 GuardListener.of(listeners.orderedStream().toList()))
             .withWatcherDataSource(WatcherDataSources::derivedFrom);
     }

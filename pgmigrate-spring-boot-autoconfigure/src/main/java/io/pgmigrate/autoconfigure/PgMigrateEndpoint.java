@@ -1,15 +1,17 @@
 package io.pgmigrate.autoconfigure;
 
-import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Locale;
 
 import io.pgmigrate.core.Blocker;
 import io.pgmigrate.core.BlockerReport;
+import io.pgmigrate.core.Durations;
 import io.pgmigrate.core.WaitCancellation;
 import io.pgmigrate.flyway.MigrationRun;
 import io.pgmigrate.flyway.SelfBlockedEvent;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
 
 import org.springframework.boot.actuate.endpoint.OperationResponseBody;
 import org.springframework.boot.actuate.endpoint.annotation.Endpoint;
@@ -18,7 +20,13 @@ import org.springframework.boot.actuate.endpoint.annotation.ReadOperation;
 /**
  * The {@code pgmigrate} actuator endpoint: the most recent guarded migration runs, each with its start, end,
  * outcome, the migrations it applied, the PostgreSQL backends that ran them, and every session that blocked them
- * with what was done about it. Query texts are cut to a maximum length.
+ * with what was done about it. Query texts are cut to a maximum length. Durations are written as the log writes
+ * them ({@code 12.834s}), with a field in milliseconds beside them for machines ({@code ageMillis}); fields
+ * without a value are left out.
+ * <p>
+ * A blocker's {@code query} is its current statement, or for a session that is idle (also idle in transaction)
+ * the last statement it ran, which need not be the one that took the lock: a session that ran
+ * {@code SELECT pg_backend_pid()} after locking the table shows that.
  */
 @Endpoint(id = "pgmigrate")
 public class PgMigrateEndpoint {
@@ -54,7 +62,8 @@ public class PgMigrateEndpoint {
 
     private static WaitCancelledDescriptor describe(WaitCancellation event) {
         return new WaitCancelledDescriptor(event.work(), event.pid(), event.reason().name().toLowerCase(Locale.ROOT),
-                event.waitingFor(), event.queuedSessions(), event.applicationQueued(), event.maxApplicationStall(),
+                event.waitingFor(), event.queuedSessions(), Durations.human(event.applicationQueued()),
+                Durations.human(event.maxApplicationStall()),
                 event.keptBlockers().stream()
                     .map((report) -> new KeptBlockerDescriptor(report.blocker().pid(),
                             report.blocker().preparedTransaction(), report.outcome().name().toLowerCase(Locale.ROOT),
@@ -70,10 +79,15 @@ public class PgMigrateEndpoint {
     private BlockerDescriptor describe(BlockerReport report) {
         Blocker blocker = report.blocker();
         return new BlockerDescriptor(blocker.pid(), blocker.preparedTransaction(), report.blockedWork(),
-                report.outcome().name().toLowerCase(Locale.ROOT), report.detail(), blocker.user(), blocker.database(),
-                blocker.applicationName(), blocker.clientAddress(), blocker.backendType(), blocker.state(), blocker.age(),
-                blocker.transactionStart(), blocker.lockModes(), blocker.lockGranted(), blocker.lockedObject(),
+                report.outcome().name().toLowerCase(Locale.ROOT), emptyToNull(report.detail()), blocker.user(),
+                blocker.database(), blocker.applicationName(), blocker.clientAddress(), blocker.backendType(),
+                blocker.state(), (blocker.age() != null) ? Durations.human(blocker.age()) : null,
+                (blocker.age() != null) ? blocker.age().toMillis() : null, blocker.transactionStart(), blocker.lockModes(), blocker.lockGranted(), blocker.lockedObject(),
                 cut(blocker.query()));
+    }
+
+    private static String emptyToNull(String text) {
+        return (text == null || text.isEmpty()) ? null : text;
     }
 
     private String cut(String text) {
@@ -118,12 +132,13 @@ public class PgMigrateEndpoint {
      *        {@code pgmigrate.max-application-stall}) or {@code interrupt} (the migrating thread was interrupted)
      * @param waitingFor what it waited for, for example {@code public.orders}
      * @param queuedSessions how many sessions queued behind it when the wait was cancelled
-     * @param applicationQueued how long sessions had queued behind it without a break
-     * @param maxApplicationStall the bound in force
+     * @param applicationQueued how long sessions had queued behind it without a break, as the log writes durations
+     *        ({@code 2.013s})
+     * @param maxApplicationStall the bound in force, for example {@code 2s}
      * @param kept the sessions it waited for that pgmigrate kept, each with why
      */
     public record WaitCancelledDescriptor(String migration, int backendPid, String reason, String waitingFor,
-            int queuedSessions, Duration applicationQueued, Duration maxApplicationStall,
+            int queuedSessions, String applicationQueued, String maxApplicationStall,
             List<KeptBlockerDescriptor> kept) {
     }
 
@@ -158,7 +173,7 @@ public class PgMigrateEndpoint {
      * @param action what was done: {@code terminated}, {@code canceled}, {@code shown}, {@code ignored},
      *        {@code custom}, or why nothing was ({@code too_young}, {@code excluded}, {@code protected},
      *        {@code system_process}, {@code snapshot_wait}, {@code not_permitted}, {@code unendable}, {@code gone})
-     * @param detail one sentence about the action, empty when the action says it all
+     * @param detail one sentence about the action, {@code null} (left out) when the action says it all
      * @param user its role
      * @param database its database
      * @param applicationName its application_name
@@ -166,16 +181,18 @@ public class PgMigrateEndpoint {
      * @param backendType {@code client backend} for a client session, or the kind of PostgreSQL process
      *        ({@code autovacuum worker}, {@code walsender}, ...); {@code null} when PostgreSQL hid it
      * @param state its state, for example {@code idle in transaction}
-     * @param age how long it had held its locks
+     * @param age how long it had held its locks, for example {@code 12.834s}
+     * @param ageMillis the same in milliseconds
      * @param transactionStart when its transaction began
      * @param lockModes the lock modes it held or requested on the object the migration waited for
      * @param lockGranted whether it held the lock, rather than queue for it ahead of the migration
      * @param lockedObject what the migration waited for, for example {@code public.orders}
-     * @param query its current or last query, cut to the maximum length
+     * @param query its current query, or for an idle session (also idle in transaction) the last one it ran, which
+     *        need not be the one that took the lock; cut to the maximum length
      */
+    @JsonInclude(JsonInclude.Include.NON_EMPTY)
     public record BlockerDescriptor(int pid, String preparedTransaction, String blocked, String action, String detail,
             String user, String database, String applicationName, String clientAddress, String backendType,
-            String state, Duration age,
-            Instant transactionStart, String lockModes, boolean lockGranted, String lockedObject, String query) {
+            String state, String age, Long ageMillis, Instant transactionStart, String lockModes, boolean lockGranted, String lockedObject, String query) {
     }
 }

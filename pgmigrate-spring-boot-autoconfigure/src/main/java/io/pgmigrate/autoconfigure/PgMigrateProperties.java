@@ -4,7 +4,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
-import io.pgmigrate.core.StandardBlockingAction;
 import io.pgmigrate.core.WatchSettings;
 
 import org.springframework.boot.context.properties.ConfigurationProperties;
@@ -27,13 +26,14 @@ public class PgMigrateProperties {
      * What to do with a session that blocks a migration: 'terminate' ends it with pg_terminate_backend,
      * rolling back its transaction; 'cancel' cancels its running statement with pg_cancel_backend (a session
      * idle in transaction keeps its locks); 'show' only logs it; 'none' does nothing. A bean of type
-     * io.pgmigrate.core.BlockingAction replaces this setting.
+     * io.pgmigrate.core.BlockingAction replaces this setting. Case does not matter.
      */
-    private StandardBlockingAction blockingAction = StandardBlockingAction.TERMINATE;
+    private String blockingAction = "terminate";
 
     /**
-     * Act only on sessions that have held their locks at least this long (the age of their transaction).
-     * Zero acts on every blocker at once.
+     * Act only on sessions that have held their locks at least this long: the age of their transaction, or for a
+     * session outside a transaction (holding a session-level advisory lock) the time since its last statement
+     * ended. Zero acts on every blocker at once.
      */
     private Duration minDuration = Duration.ZERO;
 
@@ -106,11 +106,11 @@ public class PgMigrateProperties {
         this.enabled = enabled;
     }
 
-    public StandardBlockingAction getBlockingAction() {
+    public String getBlockingAction() {
         return this.blockingAction;
     }
 
-    public void setBlockingAction(StandardBlockingAction blockingAction) {
+    public void setBlockingAction(String blockingAction) {
         this.blockingAction = blockingAction;
     }
 

@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.stream.Collectors;
 
+import io.pgmigrate.core.Durations;
 import io.pgmigrate.core.StandardBlockingAction;
 import io.pgmigrate.core.WatchSettings;
 import io.pgmigrate.flyway.GuardSettings;
@@ -32,16 +33,12 @@ final class ValidatedSettings {
     }
 
     private static WatchSettings watchSettings(PgMigrateProperties properties) {
-        if (properties.getBlockingAction() == null) {
-            throw invalid("blocking-action", null, "it must be one of " + Arrays.stream(StandardBlockingAction.values())
-                .map(StandardBlockingAction::configName)
-                .collect(Collectors.joining(", ")));
-        }
+        blockingAction(properties);
         Duration pollInterval = properties.getPollInterval();
         if (pollInterval == null || pollInterval.compareTo(WatchSettings.MIN_POLL_INTERVAL) < 0
                 || pollInterval.compareTo(WatchSettings.MAX_POLL_INTERVAL) > 0) {
             throw invalid("poll-interval", pollInterval, "it must be a duration between "
-                    + WatchSettings.MIN_POLL_INTERVAL.toMillis() + "ms and 1h, for example 25ms or 1s");
+                    + Durations.human(WatchSettings.MIN_POLL_INTERVAL) + " and 1h, for example 25ms or 1s");
         }
         Duration minDuration = properties.getMinDuration();
         if (minDuration == null || minDuration.isNegative()) {
@@ -61,6 +58,24 @@ final class ValidatedSettings {
                 names("exclude-application-names", properties.getExcludeApplicationNames()),
                 names("exclude-users", properties.getExcludeUsers()), properties.getMaxQueryLength(),
                 properties.isActOnSnapshotWaits(), maxApplicationStall);
+    }
+
+    /**
+     * The action {@code pgmigrate.blocking-action} names, in any case; a name it does not know fails naming the
+     * accepted values as the documentation writes them.
+     */
+    static StandardBlockingAction blockingAction(PgMigrateProperties properties) {
+        String name = properties.getBlockingAction();
+        if (name != null) {
+            for (StandardBlockingAction action : StandardBlockingAction.values()) {
+                if (action.configName().equalsIgnoreCase(name.trim())) {
+                    return action;
+                }
+            }
+        }
+        throw invalid("blocking-action", name, "accepted values: " + Arrays.stream(StandardBlockingAction.values())
+            .map(StandardBlockingAction::configName)
+            .collect(Collectors.joining(", ")));
     }
 
     private static Set<String> names(String property, List<String> names) {
@@ -84,8 +99,8 @@ final class ValidatedSettings {
             return null;
         }
         if (lockTimeout.compareTo(Duration.ofMillis(1)) < 0 || lockTimeout.compareTo(MAX_LOCK_TIMEOUT) > 0) {
-            throw invalid("lock-timeout", lockTimeout, "it must be a duration between 1ms and " + MAX_LOCK_TIMEOUT
-                    + ", for example 2s; leave it unset to keep the server's lock_timeout");
+            throw invalid("lock-timeout", lockTimeout, "it must be a duration between 1ms and "
+                    + Durations.human(MAX_LOCK_TIMEOUT) + ", for example 2s; leave it unset to keep the server's lock_timeout");
         }
         return lockTimeout;
     }
@@ -117,6 +132,8 @@ final class ValidatedSettings {
     }
 
     private static InvalidConfigurationPropertyValueException invalid(String property, Object value, String reason) {
-        return new InvalidConfigurationPropertyValueException("pgmigrate." + property, value, reason);
+        // a duration as the user writes it (2s), never as Duration.toString() gives it (PT2S)
+        Object shown = (value instanceof Duration duration) ? Durations.human(duration) : value;
+        return new InvalidConfigurationPropertyValueException("pgmigrate." + property, shown, reason);
     }
 }

@@ -2,9 +2,9 @@ package io.pgmigrate.autoconfigure;
 
 import javax.sql.DataSource;
 
+import io.pgmigrate.core.LogLines;
 import io.pgmigrate.flyway.FlywayGuard;
 import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 import org.springframework.boot.jdbc.DataSourceBuilder;
 import org.springframework.jdbc.datasource.SimpleDriverDataSource;
@@ -19,7 +19,7 @@ import org.springframework.jdbc.datasource.SimpleDriverDataSource;
  */
 final class WatcherDataSources {
 
-    private static final Logger log = LoggerFactory.getLogger("io.pgmigrate");
+    private static final Logger log = LogLines.logger("io.pgmigrate");
 
     private WatcherDataSources() {
     }

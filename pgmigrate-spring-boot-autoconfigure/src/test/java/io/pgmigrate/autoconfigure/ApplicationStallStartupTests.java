@@ -78,7 +78,8 @@ class ApplicationStallStartupTests {
                     Map<String, Object> wait = map(cancelled);
                     assertThat(wait).containsEntry("migration", "migration " + MIGRATION)
                         .containsEntry("reason", "application_stall")
-                        .containsEntry("waitingFor", "stall_retry.accounts");
+                        .containsEntry("waitingFor", "stall_retry.accounts")
+                        .containsEntry("maxApplicationStall", "1s");
                     assertThat(((Number) wait.get("queuedSessions")).intValue()).isEqualTo(1);
                     assertThat(list(wait.get("kept"))).singleElement()
                         .satisfies((kept) -> assertThat(map(kept)).containsEntry("pid", blocker.pid())

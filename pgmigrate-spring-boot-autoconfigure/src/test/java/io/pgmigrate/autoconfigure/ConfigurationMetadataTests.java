@@ -55,6 +55,16 @@ class ConfigurationMetadataTests {
         assertThat(properties.get("pgmigrate.exclude-application-names").get("defaultValue"))
             .isEqualTo(List.copyOf(new java.util.TreeSet<>(WatchSettings.DEFAULT_EXCLUDED_APPLICATION_NAMES)));
         assertThat(properties.get("pgmigrate.act-on-snapshot-waits").get("defaultValue")).isEqualTo(false);
+        // written as README writes it, not as the number 0
+        assertThat(properties.get("pgmigrate.min-duration").get("defaultValue")).isEqualTo("0s");
+    }
+
+    @Test
+    void minDurationSaysWhatAgeMeansOutsideATransaction() throws IOException {
+        assertThat((String) pgmigrateProperties().get("pgmigrate.min-duration").get("description"))
+            .contains("the age of their transaction")
+            .contains("advisory lock")
+            .contains("since its last statement ended");
     }
 
     @SuppressWarnings("unchecked")

@@ -77,6 +77,10 @@ class GuardedStartupTests {
                     .containsEntry("state", "idle in transaction");
                 assertThat(seen.get("blocked").toString()).contains(MIGRATION);
                 assertThat(seen.get("query").toString()).contains("FROM terminate_default.accounts");
+                // durations as the log writes them, milliseconds beside them, and no empty fields
+                assertThat(seen.get("age").toString()).matches("([0-9]+h)?([0-9]+m)?([0-9]+(\\.[0-9]+)?s|[0-9]+ms)");
+                assertThat(((Number) seen.get("ageMillis")).longValue()).isNotNegative();
+                assertThat(seen).doesNotContainKey("detail");
             });
 
             Map<String, Object> metric = get(application, "/actuator/metrics/" + PgMigrateMetrics.BLOCKERS

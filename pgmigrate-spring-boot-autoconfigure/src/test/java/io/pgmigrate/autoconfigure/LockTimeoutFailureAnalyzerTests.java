@@ -109,7 +109,7 @@ class LockTimeoutFailureAnalyzerTests {
     void saysSoWhenNoBlockerWasSeen() {
         FailureAnalysis analysis = new LockTimeoutFailureAnalyzer(new MockEnvironment())
             .analyze(new LockTimeoutExhaustedException("2 (add email)", Duration.ofMillis(1500), 1, List.of(), null));
-        assertThat(analysis.getDescription()).contains("lock timeout of 1.500s on its only attempt")
+        assertThat(analysis.getDescription()).contains("lock timeout of 1.5s on its only attempt")
             .contains("No blocking session was seen");
     }
 

@@ -57,7 +57,7 @@ class PgMigratePropertiesValidationTests {
                     "pgmigrate.exclude-users=replicator", "pgmigrate.max-query-length=80",
                     "pgmigrate.act-on-snapshot-waits=true", "pgmigrate.max-application-stall=0")
             .run((context) -> {
-                assertThat(context.getBean(PgMigrateProperties.class).getBlockingAction())
+                assertThat(ValidatedSettings.blockingAction(context.getBean(PgMigrateProperties.class)))
                     .isEqualTo(io.pgmigrate.core.StandardBlockingAction.SHOW);
                 assertThat(context.getBean(GuardSettings.class)).isEqualTo(new GuardSettings(
                         new WatchSettings(Duration.ofMillis(200), Duration.ofSeconds(2), Set.of("pg_dump", "backup"),
@@ -68,12 +68,17 @@ class PgMigratePropertiesValidationTests {
 
     @Test
     void unknownBlockingAction() {
-        this.runner.withPropertyValues("pgmigrate.blocking-action=kill").run((context) -> {
-            assertThat(context).hasFailed();
-            assertThat(TestApplications.cause(context.getStartupFailure(), BindException.class))
-                .hasMessageContaining("Failed to bind properties under 'pgmigrate.blocking-action'")
-                .rootCause()
-                .hasMessageContaining("kill");
+        rejected("pgmigrate.blocking-action=kill", "pgmigrate.blocking-action",
+                "accepted values: terminate, cancel, show, none");
+    }
+
+    @ParameterizedTest
+    @CsvSource({ "TERMINATE, TERMINATE", "Terminate, TERMINATE", "cancel, CANCEL", "Show, SHOW", "NONE, NONE" })
+    void theBlockingActionIsReadInAnyCase(String value, io.pgmigrate.core.StandardBlockingAction expected) {
+        this.runner.withPropertyValues("pgmigrate.blocking-action=" + value).run((context) -> {
+            assertThat(context).hasNotFailed();
+            assertThat(ValidatedSettings.blockingAction(context.getBean(PgMigrateProperties.class)))
+                .isEqualTo(expected);
         });
     }
 
@@ -117,9 +122,9 @@ class PgMigratePropertiesValidationTests {
     void unknownBlockingActionListsTheAcceptedValuesOnTheConsole(CapturedOutput output) {
         assertThatException().isThrownBy(() -> application("--pgmigrate.blocking-action=kill"));
         assertThat(output).contains("APPLICATION FAILED TO START")
-            .contains("pgmigrate.blocking-action")
-            .contains("The following values are valid:")
-            .contains("TERMINATE", "CANCEL", "SHOW", "NONE");
+            .contains("Invalid value 'kill' for configuration property 'pgmigrate.blocking-action'")
+            .contains("accepted values: terminate, cancel, show, none")
+            .doesNotContain("StandardBlockingAction", "java.lang.String", "No enum constant");
     }
 
     @Test
@@ -161,6 +166,14 @@ class PgMigratePropertiesValidationTests {
     @Test
     void zeroLockTimeout() {
         rejected("pgmigrate.lock-timeout=0s", "pgmigrate.lock-timeout", "leave it unset");
+    }
+
+    @Test
+    void aRejectedDurationReadsAsTheUserWritesIt(CapturedOutput output) {
+        assertThatException().isThrownBy(() -> application("--pgmigrate.lock-timeout=0s"));
+        assertThat(output).contains("Invalid value '0s' for configuration property 'pgmigrate.lock-timeout'")
+            .contains("it must be a duration between 1ms and 596h31m23.647s")
+            .doesNotContainPattern("PT[0-9]");
     }
 
     @Test
