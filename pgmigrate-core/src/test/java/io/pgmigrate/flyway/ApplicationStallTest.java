@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
@@ -39,6 +40,17 @@ import org.junit.jupiter.api.Test;
 class ApplicationStallTest {
 
     private static final Duration BOUND = Duration.ofSeconds(1);
+
+    /**
+     * A thread for each task: the common pool has one worker on a 2-core machine, and on Java 25 CompletableFuture
+     * runs its tasks there even then (Java 17 gives each a thread), so a load loop there would keep the migration
+     * from ever starting.
+     */
+    private static final Executor THREADS = (task) -> {
+        Thread thread = new Thread(task, "test-stall");
+        thread.setDaemon(true);
+        thread.start();
+    };
 
     /** The tests of this class share one database: each starts from no tables. */
     @BeforeEach
@@ -65,7 +77,7 @@ class ApplicationStallTest {
 
         try (LogCapture log = new LogCapture(); TestSession app = db.session("app")) {
             CompletableFuture<MigrateResult> migration = CompletableFuture
-                .supplyAsync(() -> guard.migrate(flyway(db.dataSource(), "blocked").load()));
+                .supplyAsync(() -> guard.migrate(flyway(db.dataSource(), "blocked").load()), THREADS);
             eventually().until(() -> migrationWaits(db));
             long queuedAt = System.nanoTime();
             CompletableFuture<Void> query = app.executeAsync("SELECT count(*) FROM orders");
@@ -126,7 +138,7 @@ class ApplicationStallTest {
 
         try (TestSession app = db.session("app")) {
             CompletableFuture<MigrateResult> migration = CompletableFuture
-                .supplyAsync(() -> guard.migrate(flyway(db.dataSource(), "blocked").load()));
+                .supplyAsync(() -> guard.migrate(flyway(db.dataSource(), "blocked").load()), THREADS);
             eventually().until(() -> migrationWaits(db));
             CompletableFuture<Void> query = app.executeAsync("SELECT count(*) FROM orders");
 
@@ -165,7 +177,8 @@ class ApplicationStallTest {
             .load();
 
         try (TestSession maintenance = db.session("app").begin()) {
-            CompletableFuture<MigrateResult> migration = CompletableFuture.supplyAsync(() -> guard.migrate(flyway));
+            CompletableFuture<MigrateResult> migration = CompletableFuture.supplyAsync(() -> guard.migrate(flyway),
+                    THREADS);
             eventually().until(() -> migrationWaits(db));
             // a session whose lock request conflicts with the index build's queues behind it
             CompletableFuture<Void> queued = maintenance.executeAsync("LOCK TABLE orders IN SHARE UPDATE EXCLUSIVE MODE");
@@ -203,7 +216,7 @@ class ApplicationStallTest {
 
         try (TestSession app = db.session("app")) {
             CompletableFuture<MigrateResult> migration = CompletableFuture
-                .supplyAsync(() -> guard.migrate(flyway(db.dataSource(), "callback_refresh").load()));
+                .supplyAsync(() -> guard.migrate(flyway(db.dataSource(), "callback_refresh").load()), THREADS);
             eventually().until(() -> migrationWaits(db));
             CompletableFuture<Void> query = app.executeAsync("SELECT * FROM order_totals");
 
@@ -237,7 +250,7 @@ class ApplicationStallTest {
         FlywayGuard guard = new FlywayGuard(keeping("report", bound), StandardBlockingAction.TERMINATE, events);
 
         CompletableFuture<MigrateResult> migration = CompletableFuture
-            .supplyAsync(() -> guard.migrate(flyway(db.dataSource(), "blocked").load()));
+            .supplyAsync(() -> guard.migrate(flyway(db.dataSource(), "blocked").load()), THREADS);
         // waited many times the bound, as PostgreSQL measures it
         eventually().until(() -> migrationWaitedLongerThan(db, bound.multipliedBy(8)));
 
@@ -280,10 +293,11 @@ class ApplicationStallTest {
                 catch (SQLException ex) {
                     throw new IllegalStateException(ex);
                 }
-            }));
+            }, THREADS));
         }
         try {
-            CompletableFuture<MigrateResult> migration = CompletableFuture.supplyAsync(() -> guard.migrate(flyway));
+            CompletableFuture<MigrateResult> migration = CompletableFuture.supplyAsync(() -> guard.migrate(flyway),
+                    THREADS);
             eventually().until(() -> migrationWaitedLongerThan(db, bound.multipliedBy(8)));
             long before = appQueries.get();
             eventually().until(() -> appQueries.get() > before + 10);

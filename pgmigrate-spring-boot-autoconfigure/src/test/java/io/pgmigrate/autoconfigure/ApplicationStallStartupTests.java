@@ -9,6 +9,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 
 import io.micrometer.core.instrument.MeterRegistry;
@@ -46,13 +47,20 @@ class ApplicationStallStartupTests {
 
     private static final String MIGRATION = "2 (add email)";
 
+    /** A thread for each start: on Java 25 CompletableFuture would run it on the common pool's one worker. */
+    private static final Executor THREADS = (task) -> {
+        Thread thread = new Thread(task, "test-startup");
+        thread.setDaemon(true);
+        thread.start();
+    };
+
     @Test
     void theApplicationGoesThroughAndTheRetryMigratesOnceTheBlockerEnds(TestDatabase database) throws Exception {
         TestSession blocker = blockerOn(database, "stall_retry");
         CompletableFuture<ConfigurableApplicationContext> starting = CompletableFuture.supplyAsync(() -> start(database,
                 "stall_retry", List.of("pgmigrate.exclude-application-names=reporting",
                         "pgmigrate.max-application-stall=1s", "pgmigrate.lock-retries=1",
-                        "pgmigrate.lock-retry-delay=100ms")));
+                        "pgmigrate.lock-retry-delay=100ms")), THREADS);
         try (TestSession app = database.session("app")) {
             await().atMost(DEADLINE).until(() -> migrationWaits(database));
             CompletableFuture<Void> query = app.executeAsync("SELECT count(*) FROM stall_retry.accounts");
@@ -96,7 +104,7 @@ class ApplicationStallStartupTests {
         CompletableFuture<Throwable> failed = CompletableFuture.supplyAsync(() -> catchThrowable(() -> start(database,
                 "stall_fails", List.of("pgmigrate.exclude-application-names=reporting",
                         "pgmigrate.max-application-stall=1s"))
-            .close()));
+            .close()), THREADS);
         try (TestSession app = database.session("app")) {
             await().atMost(DEADLINE).until(() -> migrationWaits(database));
             app.executeAsync("SELECT count(*) FROM stall_fails.accounts").get(DEADLINE.toSeconds(), TimeUnit.SECONDS);
