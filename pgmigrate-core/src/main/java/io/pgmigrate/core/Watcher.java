@@ -107,6 +107,11 @@ public final class Watcher implements AutoCloseable {
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition wakeUp = lock.newCondition();
     private boolean running;
+    /**
+     * The delay before the next poll while the polls after {@link #watch} speed up the first look (zero: at once),
+     * {@code null} once they have reached the poll interval; guarded by {@link #lock}.
+     */
+    private Duration quickPollDelay;
     private Thread thread;
 
     /** Written by the watcher thread; read by {@link #close()} to abort a poll that hangs. */
@@ -153,6 +158,7 @@ public final class Watcher implements AutoCloseable {
             catch (SQLException | RuntimeException ex) {
                 throw new WatcherConnectionException(dataSource, ex);
             }
+            warmUp();
             Thread poller = new Thread(this::run, "pgmigrate-watcher-" + threadNumbers.incrementAndGet());
             poller.setDaemon(true);
             try {
@@ -173,7 +179,23 @@ public final class Watcher implements AutoCloseable {
     }
 
     /**
-     * Watches a backend: its blockers are dealt with from the next poll on. The backend itself is never
+     * Runs the blocker query once, for no backend (pid 0 is none), so the first poll of a run does not pay for the
+     * statement's first parse and plan, nor the JVM for loading and running its code for the first time. A failure
+     * here is left to the first poll, which reports it and starts over with a new connection.
+     */
+    private void warmUp() {
+        try {
+            query.find(connection, List.of(0));
+        }
+        catch (SQLException | RuntimeException ex) {
+            log.debug("The watcher's first blocker query failed; the first poll tries again", ex);
+        }
+    }
+
+    /**
+     * Watches a backend: the watcher polls at once, then after {@link #FIRST_QUICK_POLL_DELAY}, and twice as long
+     * each time, up to the poll interval: a statement that starts to wait for a lock right after this call is
+     * seen within milliseconds, without polling faster for the rest of the run. The backend itself is never
      * acted on, except that its lock wait is cancelled when it keeps other sessions queued for longer than
      * {@link WatchSettings#maxApplicationStall()}, or when the calling thread (the one whose statement the backend
      * runs) is interrupted.
@@ -190,8 +212,18 @@ public final class Watcher implements AutoCloseable {
         }
         owners.put(pid, Thread.currentThread());
         watched.put(pid, work);
-        signalThread();
+        lock.lock();
+        try {
+            quickPollDelay = Duration.ZERO;
+            wakeUp.signalAll();
+        }
+        finally {
+            lock.unlock();
+        }
     }
+
+    /** The delay of the second poll after {@link #watch}; each further one is twice as long. */
+    static final Duration FIRST_QUICK_POLL_DELAY = Duration.ofMillis(1);
 
     /** Stops watching a backend; it stays protected. */
     public void unwatch(int pid) {
@@ -253,16 +285,24 @@ public final class Watcher implements AutoCloseable {
     private boolean awaitNextPoll() {
         lock.lock();
         try {
-            long nanos = nextPollDelay().toNanos();
-            while (running && (nanos > 0 || watched.isEmpty())) {
+            long deadline = System.nanoTime() + nextPollDelay().toNanos();
+            while (running) {
                 if (watched.isEmpty()) {
                     wakeUp.await();
+                    deadline = System.nanoTime() + nextPollDelay().toNanos();
+                    continue;
                 }
-                else {
-                    nanos = wakeUp.awaitNanos(nanos);
+                long nanos = Math.min(deadline - System.nanoTime(), nextPollDelay().toNanos());
+                if (quickPollDelay != null && quickPollDelay.isZero()) {
+                    nanos = 0;
                 }
+                if (nanos <= 0) {
+                    advanceQuickPolls();
+                    return true;
+                }
+                wakeUp.awaitNanos(nanos);
             }
-            return running;
+            return false;
         }
         catch (InterruptedException ex) {
             Thread.currentThread().interrupt();
@@ -281,21 +321,20 @@ public final class Watcher implements AutoCloseable {
     private Duration nextPollDelay() {
         Duration interval = settings.pollInterval();
         if (failuresInARow == 0) {
-            return interval;
+            return quickPollDelay != null && quickPollDelay.compareTo(interval) < 0 ? quickPollDelay : interval;
         }
         Duration backoff = interval.multipliedBy(1L << Math.min(failuresInARow - 1, 20));
         Duration cap = interval.compareTo(MAX_RETRY_DELAY) > 0 ? interval : MAX_RETRY_DELAY;
         return backoff.compareTo(cap) > 0 ? cap : backoff;
     }
 
-    private void signalThread() {
-        lock.lock();
-        try {
-            wakeUp.signalAll();
+    /** The poll about to run was due by the quick polls after {@link #watch}: the next one comes twice as late. */
+    private void advanceQuickPolls() {
+        if (quickPollDelay == null) {
+            return;
         }
-        finally {
-            lock.unlock();
-        }
+        Duration next = quickPollDelay.isZero() ? FIRST_QUICK_POLL_DELAY : quickPollDelay.multipliedBy(2);
+        quickPollDelay = next.compareTo(settings.pollInterval()) < 0 ? next : null;
     }
 
     private void poll() {
