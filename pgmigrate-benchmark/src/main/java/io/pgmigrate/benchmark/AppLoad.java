@@ -44,7 +44,17 @@ final class AppLoad implements AutoCloseable {
     /** Longest an app thread runs, whatever happens: a safety bound, never reached by a healthy run. */
     private static final long MAX_RUN_NANOS = TimeUnit.MINUTES.toNanos(3);
 
-    private final BenchDatabase database;
+    /** Where the application's connections come from. */
+    @FunctionalInterface
+    interface Connections {
+        Connection connect() throws SQLException;
+    }
+
+    /** One query: when it was due ({@link System#nanoTime()}), how long it took from then, whether it failed. */
+    record Query(long intendedNanos, long latencyNanos, boolean failed) {
+    }
+
+    private final Connections connections;
     private final String table;
     private final int rows;
     private final Duration period;
@@ -53,7 +63,12 @@ final class AppLoad implements AutoCloseable {
 
     AppLoad(BenchDatabase database, String table, int rows, int threads, Duration period,
             Duration statementTimeout) {
-        this.database = database;
+        this(() -> database.connect("bench-app"), table, rows, threads, period, statementTimeout);
+    }
+
+    AppLoad(Connections connections, String table, int rows, int threads, Duration period,
+            Duration statementTimeout) {
+        this.connections = connections;
         this.table = table;
         this.rows = rows;
         this.period = period;
@@ -100,23 +115,39 @@ final class AppLoad implements AutoCloseable {
 
     /** The queries meant to start between the two {@link System#nanoTime()} values; call after close. */
     Window window(long fromNanos, long toNanos) {
-        Histogram histogram = new Histogram(TimeUnit.MINUTES.toMicros(5), 3);
-        int errors = 0;
-        int queries = 0;
+        return window(queries(), fromNanos, toNanos);
+    }
+
+    /** Every query run so far; call after close. */
+    List<Query> queries() {
+        List<Query> queries = new ArrayList<>();
         for (Worker worker : workers) {
             for (int i = 0; i < worker.count; i++) {
-                long intended = worker.intended[i];
-                if (intended >= fromNanos && intended <= toNanos) {
-                    histogram.recordValue(Math.min(histogram.getHighestTrackableValue(),
-                            Math.max(0, worker.latency[i] / 1000)));
-                    queries++;
-                    if (worker.failed[i]) {
-                        errors++;
-                    }
+                queries.add(new Query(worker.intended[i], worker.latency[i], worker.failed[i]));
+            }
+        }
+        return queries;
+    }
+
+    /**
+     * The queries meant to start between the two {@link System#nanoTime()} values. Linux's monotonic clock, behind
+     * {@code nanoTime}, is one for the whole machine: values of other JVMs on it compare.
+     */
+    static Window window(List<Query> queries, long fromNanos, long toNanos) {
+        Histogram histogram = new Histogram(TimeUnit.MINUTES.toMicros(5), 3);
+        int errors = 0;
+        int count = 0;
+        for (Query query : queries) {
+            if (query.intendedNanos() >= fromNanos && query.intendedNanos() <= toNanos) {
+                histogram.recordValue(Math.min(histogram.getHighestTrackableValue(),
+                        Math.max(0, query.latencyNanos() / 1000)));
+                count++;
+                if (query.failed()) {
+                    errors++;
                 }
             }
         }
-        return new Window(histogram, errors, queries);
+        return new Window(histogram, errors, count);
     }
 
     private final class Worker {
@@ -137,7 +168,7 @@ final class AppLoad implements AutoCloseable {
         }
 
         void connect() throws SQLException {
-            connection = database.connect("bench-app");
+            connection = connections.connect();
             try (Statement statement = connection.createStatement()) {
                 statement.execute("SET statement_timeout = " + statementTimeout.toMillis());
             }

@@ -39,6 +39,11 @@ public final class BenchDatabase implements AutoCloseable {
         return server;
     }
 
+    /** The database's name. */
+    public String name() {
+        return NAME;
+    }
+
     /** A new connection to the database with the given application_name. */
     public Connection connect(String applicationName) throws SQLException {
         return server.connect(NAME, server.user(), server.password(), applicationName);

@@ -24,7 +24,7 @@ import java.util.Set;
  * @param lockTables tables each lock-holding session locks
  * @param pollIntervals poll intervals compared
  * @param pollWindow how long each poll interval is measured
- * @param scenarios which scenarios run: stall, overhead, scale
+ * @param scenarios which scenarios run: cold, stall, overhead, scale
  * @param docs where the Markdown, CSV and PNG go
  * @param quick whether this is the quick check
  */
@@ -37,14 +37,19 @@ public record BenchmarkOptions(int runs, Duration blockerHold, Duration warmup, 
     public static BenchmarkOptions published() {
         return new BenchmarkOptions(3, Duration.ofSeconds(30), Duration.ofSeconds(1), 4, Duration.ofMillis(10),
                 Duration.ofSeconds(5), 200, 7, 1000, 3, 10_000, 200, millis(10, 25, 50, 100, 250, 1000),
-                Duration.ofSeconds(10), Set.of("stall", "overhead", "scale"), Path.of("docs"), false);
+                Duration.ofSeconds(10), Set.of("cold", "stall", "overhead", "scale"), Path.of("docs"), false);
     }
 
     /** Small sizes, for checking the harness. */
     public static BenchmarkOptions smallSizes() {
         return new BenchmarkOptions(1, Duration.ofSeconds(4), Duration.ofMillis(500), 4, Duration.ofMillis(10),
                 Duration.ofSeconds(2), 30, 1, 100, 1, 2_000, 100, millis(50), Duration.ofSeconds(2),
-                Set.of("stall", "overhead", "scale"), Path.of("docs"), true);
+                Set.of("cold", "stall", "overhead", "scale"), Path.of("docs"), true);
+    }
+
+    /** Pairs of fresh-JVM start-ups, guard on and off, with nothing to migrate. */
+    int startupPairs() {
+        return quick ? 1 : 6;
     }
 
     private static List<Duration> millis(long... values) {
@@ -56,7 +61,7 @@ public record BenchmarkOptions(int runs, Duration blockerHold, Duration warmup, 
     }
 
     /**
-     * Reads the command line: {@code --quick}, {@code --runs N}, {@code --scenarios stall,overhead,scale},
+     * Reads the command line: {@code --quick}, {@code --runs N}, {@code --scenarios cold,stall,overhead,scale},
      * {@code --docs DIR}.
      */
     public static BenchmarkOptions parse(String... args) {
@@ -71,7 +76,7 @@ public record BenchmarkOptions(int runs, Duration blockerHold, Duration warmup, 
                 case "--scenarios" -> options = options.withScenarios(Set.of(value(args, ++i, arg).split(",")));
                 case "--docs" -> options = options.withDocs(Path.of(value(args, ++i, arg)));
                 default -> throw new IllegalArgumentException("Unknown argument " + arg
-                        + "; accepted: --quick, --runs N, --scenarios stall,overhead,scale, --docs DIR");
+                        + "; accepted: --quick, --runs N, --scenarios cold,stall,overhead,scale, --docs DIR");
             }
         }
         return options;

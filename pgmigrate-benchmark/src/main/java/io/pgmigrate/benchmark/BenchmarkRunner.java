@@ -20,7 +20,7 @@ import io.pgmigrate.testsupport.PostgresServer;
  * {@code benchmark.png} to the docs directory.
  * <p>
  * Arguments: {@code --quick} (small sizes, results under {@code pgmigrate-benchmark/target/benchmark-quick}),
- * {@code --runs N}, {@code --scenarios stall,overhead,scale}, {@code --docs DIR}.
+ * {@code --runs N}, {@code --scenarios cold,stall,overhead,scale}, {@code --docs DIR}.
  */
 public final class BenchmarkRunner {
 
@@ -57,6 +57,7 @@ public final class BenchmarkRunner {
         List<Migrator> stallMigrators = Migrators.stall(options);
         List<ScaleScenario.PollCost> pollCosts = List.of();
         Map<String, String> environment = new LinkedHashMap<>();
+        String loadAtStart = loadAverage();
         try (BenchDatabase database = BenchDatabase.create(server)) {
             environment.put("date", Instant.now().truncatedTo(ChronoUnit.SECONDS).toString());
             environment.put("PostgreSQL", database.version() + " (" + server + ")");
@@ -69,7 +70,11 @@ public final class BenchmarkRunner {
                     + options.appPeriod().toMillis() + " ms each, statement timeout "
                     + options.appStatementTimeout().toSeconds() + " s");
             environment.put("blocker", options.blockerHold().toSeconds() + " s");
-            environment.put("pgmigrate under test", "stall and overhead: `io.pgmigrate.flyway.FlywayGuard`; scale: the core `Watcher`");
+            environment.put("pgmigrate under test", "cold start: the Spring Boot starter; stall and overhead: "
+                    + "`io.pgmigrate.flyway.FlywayGuard`; scale: the core `Watcher`");
+            if (options.scenarios().contains("cold")) {
+                figures.addAll(new ColdStartScenario(database, options).run());
+            }
             if (options.scenarios().contains("stall")) {
                 figures.addAll(new StallScenario(database, options).run(stallMigrators));
             }
@@ -83,6 +88,9 @@ public final class BenchmarkRunner {
                 pollCosts = scale.pollCosts();
             }
         }
+        environment.put("machine load", "load average (1 min) " + loadAtStart + " at the start, " + loadAverage()
+                + " at the end, on " + Runtime.getRuntime().availableProcessors() + " cores: other builds ran on the "
+                + "machine at the same time, so single runs are noisy; cells are medians of runs");
         if (!options.scenarios().contains("stall")) {
             stallMigrators = List.of();
         }
@@ -104,6 +112,16 @@ public final class BenchmarkRunner {
         System.out.println();
         System.out.println(markdown);
         progress("wrote %s, benchmark.csv and benchmark.png", markdownFile.toAbsolutePath());
+    }
+
+    /** The 1-minute load average from {@code /proc/loadavg}, or {@code n/a}. */
+    private static String loadAverage() {
+        try {
+            return Files.readString(Path.of("/proc/loadavg")).split(" ")[0];
+        }
+        catch (java.io.IOException | RuntimeException ex) {
+            return "n/a";
+        }
     }
 
     /** One progress line on standard error, with the time since the start. */

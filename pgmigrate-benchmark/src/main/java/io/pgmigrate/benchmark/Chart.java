@@ -58,8 +58,9 @@ final class Chart {
         title(g, "Application max latency during a blocked migration (median of runs, whisker = worst run; log scale)",
                 x, y);
         List<Figure> stall = report.figures().stream()
-            .filter(f -> f.scenario().equals(StallScenario.NAME) && f.metric().equals("app max latency")).toList();
-        int labelWidth = 330;
+            .filter(f -> (f.scenario().equals(ColdStartScenario.NAME) || f.scenario().equals(StallScenario.NAME))
+                    && f.metric().equals("app max latency")).toList();
+        int labelWidth = 470;
         int plotX = x + labelWidth;
         int plotW = w - labelWidth - 20;
         double min = Math.log10(1);
@@ -71,7 +72,8 @@ final class Chart {
             Figure figure = stall.get(i);
             int rowY = y + 5 + i * rowHeight;
             g.setColor(Color.BLACK);
-            g.drawString(figure.configuration(), x, rowY + rowHeight / 2 + 4);
+            g.drawString((figure.scenario().equals(ColdStartScenario.NAME) ? "cold start: " : "warm: ")
+                    + figure.configuration(), x, rowY + rowHeight / 2 + 4);
             if (Double.isNaN(figure.median())) {
                 continue;
             }

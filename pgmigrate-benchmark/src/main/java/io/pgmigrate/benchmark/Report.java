@@ -154,6 +154,17 @@ final class Report {
 
     List<Target> targets() {
         List<Target> targets = new ArrayList<>();
+        targets.add(new Target("cold start, defaults: app max latency during the blocked migration", "median",
+                median(find(ColdStartScenario.NAME, "pgmigrate defaults", "app max latency")), 50, "ms"));
+        targets.add(new Target("cold start, defaults: app p99 during the migration window", "median",
+                median(find(ColdStartScenario.NAME, "pgmigrate defaults", "app p99 latency")), 10, "ms"));
+        targets.add(new Target("warm, defaults: app max latency", "median",
+                median(find(StallScenario.NAME, "pgmigrate defaults", "app max latency")), 20, "ms"));
+        targets.add(new Target("start-up CPU, nothing to migrate, guard on / off", "median of pairs",
+                median(find(ColdStartScenario.STARTUP, "nothing to migrate", "CPU ratio on / off")), 1.02, ""));
+        targets.add(new Target("a poll that finds nothing, at the default interval", "backend + thread",
+                median(findStartingWith(ScaleScenario.NAME, "nothing blocks", "watcher CPU, backend + thread")), 1,
+                "% of a core"));
         Figure stallMax = find(StallScenario.NAME, "pgmigrate defaults", "app max latency");
         targets.add(new Target("defaults: app max latency during a blocked migration", "worst run",
                 worst(stallMax), STALL_TARGET_MILLIS, "ms"));
@@ -182,7 +193,8 @@ final class Report {
         md.append("## Environment\n\n| | |\n| --- | --- |\n");
         environment.forEach((k, v) -> md.append("| ").append(k).append(" | ").append(v).append(" |\n"));
 
-        md.append("\n## 1. Application stall during a blocked migration\n\n");
+        coldSection(md);
+        md.append("\n## 2. Warm: application stall during a blocked migration, in one JVM\n\n");
         md.append("A table of ").append(String.format(Locale.ROOT, "%,d", StallScenario.ROWS))
             .append(" rows; the application reads one row by primary key from ").append(environment
                 .getOrDefault("application load", "several threads"))
@@ -209,8 +221,9 @@ final class Report {
                             + succeeded.runs().size());
             md.append(" |\n");
         }
+        boundedStallText(md);
 
-        md.append("\n## 2. Overhead without blockers\n\n");
+        md.append("\n## 3. Overhead without blockers\n\n");
         List<Figure> overhead = figures.stream().filter(f -> f.scenario().equals(OverheadScenario.NAME)).toList();
         if (!overhead.isEmpty()) {
             md.append("Small migrations (`CREATE TABLE` + one `INSERT` each) applied to an empty schema, plain ")
@@ -223,7 +236,8 @@ final class Report {
                 .append(summary(find(OverheadScenario.NAME, configuration, "guard overhead"))).append(" |\n");
         }
 
-        md.append("\n## 3. Scale\n\n");
+        startupSection(md);
+        md.append("\n## 5. Scale\n\n");
         List<Figure> scale = figures.stream().filter(f -> f.scenario().equals(ScaleScenario.NAME)
                 && f.configuration().contains("blockers")).toList();
         if (!scale.isEmpty()) {
@@ -290,6 +304,140 @@ final class Report {
             .append(WatchSettings.DEFAULT_POLL_INTERVAL.toMillis()).append(" ms today).\n\n");
         md.append(REASONING_MARKER).append("\n");
         return md.toString();
+    }
+
+    /** The cold-start table: a fresh JVM per run, as a deploy has it. */
+    private void coldSection(StringBuilder md) {
+        List<Figure> cold = figures.stream().filter(f -> f.scenario().equals(ColdStartScenario.NAME)).toList();
+        if (cold.isEmpty()) {
+            return;
+        }
+        md.append("\n## 1. A deploy: application stall at a cold start\n\n");
+        md.append("What a deploy sees. Every run is a fresh JVM that starts a small Spring Boot application with the ")
+            .append("starter (Boot's auto-configuration, HikariCP, actuator; `pgmigrate.enabled=false` for plain ")
+            .append("Flyway), which applies one migration (`ALTER TABLE ... ADD COLUMN`) at start-up while a session ")
+            .append("sits idle in transaction on the table (it would stay ")
+            .append(environment.getOrDefault("blocker", "30 s"))
+            .append("). The application's load runs in another JVM: ")
+            .append(environment.getOrDefault("application load", "several threads"))
+            .append(", each query's latency measured from the time it was due on its thread's fixed schedule (no ")
+            .append("coordinated omission), recorded in an HdrHistogram. The window is Flyway's run (its ")
+            .append("`beforeMigrate` to `afterMigrate` callbacks). The phases are measured from the moment the ")
+            .append("migration's statement was sent (Flyway's `beforeEachMigrate`; the `ALTER TABLE` waits at once): ")
+            .append("the blocker detected (pgmigrate's first poll that finds it), the signal sent (the terminate ")
+            .append("statement returned), the lock granted and the statement done (`afterEachMigrate`), committed ")
+            .append("and Flyway done (`afterMigrate`). Times of the two JVMs compare: both read Linux's monotonic ")
+            .append("clock.\n\n");
+        md.append("| configuration | app max latency (ms) | app p99 (ms) | app errors | blocker detected (ms) "
+                + "| signal sent (ms) | lock granted (ms) | commit (ms) | longest phase | migration succeeded (runs) |\n");
+        md.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: |\n");
+        for (ColdStartScenario.Configuration configuration : ColdStartScenario.CONFIGURATIONS) {
+            String name = configuration.name();
+            md.append("| ").append(name);
+            for (String metric : List.of("app max latency", "app p99 latency", "app errors")) {
+                md.append(" | ").append(summary(find(ColdStartScenario.NAME, name, metric)));
+            }
+            for (String phase : ColdStartScenario.PHASES.values()) {
+                md.append(" | ").append(summary(find(ColdStartScenario.NAME, name, phase)));
+            }
+            md.append(" | ").append(longestPhase(name));
+            Figure succeeded = find(ColdStartScenario.NAME, name, "migration succeeded");
+            md.append(" | ").append(succeeded == null ? "–"
+                    : Figure.format(succeeded.runs().stream().mapToDouble(Double::doubleValue).sum()) + "/"
+                            + succeeded.runs().size());
+            md.append(" |\n");
+        }
+    }
+
+    /** The phase that takes the most time, by medians: from the lock wait's start to the commit. */
+    String longestPhase(String configuration) {
+        String[] names = {"lock wait → detected", "detected → signal sent", "signal sent → lock granted",
+            "lock granted → commit"};
+        List<String> phases = List.copyOf(ColdStartScenario.PHASES.values());
+        double previous = 0;
+        String longest = "–";
+        double most = -1;
+        for (int i = 0; i < phases.size(); i++) {
+            double at = median(find(ColdStartScenario.NAME, configuration, phases.get(i)));
+            if (Double.isNaN(at)) {
+                continue;
+            }
+            if (at - previous > most) {
+                most = at - previous;
+                longest = names[i] + ", " + Figure.format(at - previous) + " ms";
+            }
+            previous = at;
+        }
+        if (longest.startsWith("detected") && Double.isNaN(median(find(ColdStartScenario.NAME, configuration,
+                phases.get(0))))) {
+            longest = "the lock wait, " + longest.substring(longest.indexOf(", ") + 2);
+        }
+        return longest;
+    }
+
+    /** Why the default stall bound is 2 s, from the "blocker kept" rows. */
+    private void boundedStallText(StringBuilder md) {
+        Figure off = findStartingWith(StallScenario.NAME, "pgmigrate blocker kept, max-application-stall off",
+                "app max latency");
+        String bounded = "pgmigrate blocker kept, max-application-stall 2 s";
+        Figure once = find(StallScenario.NAME, bounded, "app max latency");
+        Figure retries = findStartingWith(StallScenario.NAME, bounded + " + ", "app max latency");
+        if (off == null || once == null || retries == null) {
+            return;
+        }
+        String timeout = environment.getOrDefault("application load", "");
+        timeout = timeout.contains("statement timeout ") ? timeout.substring(timeout.indexOf("statement timeout ")
+                + "statement timeout ".length()) : "5 s";
+        md.append("\n**Why `max-application-stall` is 2 s by default.** In the \"blocker kept\" rows pgmigrate keeps ")
+            .append("the blocker (its application name is excluded), so only the bound ends the application's stall. ")
+            .append("With the bound off, the application waits for the blocker: worst latency ")
+            .append(Figure.format(worst(off))).append(" ms and ")
+            .append(Figure.format(worst(errorsOf(off)))).append(" failed queries (worst run) on their ")
+            .append(timeout).append(" statement timeout. At 2 s, the watcher cancels the migration's lock wait once ")
+            .append("the application has queued behind it for 2 s: worst latency ").append(Figure.format(worst(once)))
+            .append(" ms, ").append(Figure.format(worst(errorsOf(once))))
+            .append(" failed queries; the bound stays under the application's statement timeout, with room for one ")
+            .append("poll and the cancel, so no query fails (the migration gives up instead). With retries, each ")
+            .append("retry can stall the application again for up to the bound: worst latency ")
+            .append(Figure.format(worst(retries))).append(" ms, p99 ")
+            .append(summary(find(StallScenario.NAME, retries.configuration(), "app p99 latency"))).append(" ms, ")
+            .append(Figure.format(worst(errorsOf(retries)))).append(" failed queries. A bound at or above the ")
+            .append("statement timeout would let the application's queries fail before the watcher acts.\n");
+    }
+
+    private Figure errorsOf(Figure latency) {
+        return find(latency.scenario(), latency.configuration(), "app errors");
+    }
+
+    /** Start-up with nothing to migrate, and a poll that finds nothing. */
+    private void startupSection(StringBuilder md) {
+        List<Figure> startup = figures.stream().filter(f -> f.scenario().equals(ColdStartScenario.STARTUP)).toList();
+        List<Figure> idle = figures.stream().filter(f -> f.scenario().equals(ScaleScenario.NAME)
+                && f.configuration().startsWith("nothing blocks")).toList();
+        if (startup.isEmpty() && idle.isEmpty()) {
+            return;
+        }
+        md.append("\n## 4. Start-up with nothing to migrate, and a poll that finds nothing\n\n");
+        if (!startup.isEmpty()) {
+            md.append("Most deploys have nothing to migrate. Fresh JVMs start the cold-start application against a ")
+                .append("schema that is up to date, in pairs with the guard on and off (alternating which goes first); ")
+                .append("wall time is the JVM's uptime when the application is ready, CPU the process's CPU time ")
+                .append("then. Ratios and the time added are taken pair by pair.\n\n");
+            md.append("| measurement | figure |\n| --- | ---: |\n");
+            for (Figure figure : startup) {
+                md.append("| ").append(figure.metric()).append(figure.unit().isEmpty() ? "" : " (" + figure.unit() + ")")
+                    .append(" | ").append(figure.summary()).append(" |\n");
+            }
+        }
+        if (!idle.isEmpty()) {
+            md.append("\nA poll that finds nothing: the watcher watches a backend that waits for nothing, at the default ")
+                .append("poll interval, for the scale scenario's measuring window.\n\n");
+            md.append("| measurement | figure |\n| --- | ---: |\n");
+            for (Figure figure : idle) {
+                md.append("| ").append(figure.configuration()).append(": ").append(figure.metric()).append(" (")
+                    .append(figure.unit()).append(") | ").append(figure.summary()).append(" |\n");
+            }
+        }
     }
 
     /** Where the hand-written reasoning, kept across runs, follows in benchmark.md. */

@@ -180,6 +180,17 @@ final class ScaleScenario {
             }
             closeAll(blocker);
             alter.get(30, TimeUnit.SECONDS);
+            // most polls of a real run: the watched backend waits for nothing
+            PollCost idle = measurePolls(migrationPid, WatchSettings.DEFAULT_POLL_INTERVAL, false);
+            String nothing = "nothing blocks, poll " + WatchSettings.DEFAULT_POLL_INTERVAL.toMillis() + " ms";
+            figures.add(new Figure(NAME, nothing, "watcher backend CPU", "% of a core",
+                    List.of(idle.serverCpuPercent())));
+            figures.add(new Figure(NAME, nothing, "watcher thread CPU", "% of a core",
+                    List.of(idle.clientCpuPercent())));
+            figures.add(new Figure(NAME, nothing, "watcher CPU, backend + thread", "% of a core",
+                    List.of(idle.serverCpuPercent() + idle.clientCpuPercent()), "≤ 1"));
+            figures.add(new Figure(NAME, nothing, "poll query p50", "ms",
+                    List.of(percentile(idle.findMillis(), 50))));
             figures.add(new Figure(NAME, "pg_locks rows while measuring", "locks held", "locks",
                     List.of((double) locks), "≥ " + options.locks()));
         }
