@@ -30,8 +30,9 @@ import org.slf4j.Logger;
  * Watches migrating PostgreSQL backends and deals with the sessions that block them.
  * <p>
  * While at least one backend is {@linkplain #watch watched}, a daemon thread named {@code pgmigrate-watcher-N}
- * asks PostgreSQL every poll interval, on a connection of its own ({@code application_name=pgmigrate-watcher}),
- * which sessions block the watched backends; it screens them ({@link WatchSettings}: minimum duration,
+ * asks PostgreSQL every poll interval (and sooner right after {@link #watch}: at once, then after 1, 2, 4 ms ... up
+ * to the interval), on a connection of its own ({@code application_name=pgmigrate-watcher}), which sessions block
+ * the watched backends; it screens them ({@link WatchSettings}: minimum duration,
  * exclusions; and always: prepared transactions, the watcher itself, the watched backends,
  * {@linkplain #protect protected} connections, and every session whose application_name starts with
  * {@code pgmigrate-}) and hands the rest to the {@link BlockingAction}. Every outcome goes to the
