@@ -349,12 +349,15 @@ final class Report {
         }
     }
 
-    /** The phase that takes the most time, by medians: from the lock wait's start to the commit. */
+    /**
+     * The phase that takes the most time, by medians: between two consecutive steps that were seen, from the start
+     * of the lock wait to the commit (plain Flyway has no detection and no signal: its lock wait runs to the grant).
+     */
     String longestPhase(String configuration) {
-        String[] names = {"lock wait → detected", "detected → signal sent", "signal sent → lock granted",
-            "lock granted → commit"};
+        String[] names = {"detected", "signal sent", "lock granted", "commit"};
         List<String> phases = List.copyOf(ColdStartScenario.PHASES.values());
         double previous = 0;
+        String previousName = "lock wait";
         String longest = "–";
         double most = -1;
         for (int i = 0; i < phases.size(); i++) {
@@ -364,13 +367,10 @@ final class Report {
             }
             if (at - previous > most) {
                 most = at - previous;
-                longest = names[i] + ", " + Figure.format(at - previous) + " ms";
+                longest = previousName + " → " + names[i] + ", " + Figure.format(at - previous) + " ms";
             }
             previous = at;
-        }
-        if (longest.startsWith("detected") && Double.isNaN(median(find(ColdStartScenario.NAME, configuration,
-                phases.get(0))))) {
-            longest = "the lock wait, " + longest.substring(longest.indexOf(", ") + 2);
+            previousName = names[i];
         }
         return longest;
     }
