@@ -4,7 +4,7 @@ import java.time.Duration;
 
 import io.pgmigrate.core.BlockingAction;
 import io.pgmigrate.flyway.FlywayGuard;
-import io.pgmigrate.flyway.GuardListener;
+import io.pgmigrate.core.GuardListener;
 import io.pgmigrate.flyway.GuardSettings;
 import org.flywaydb.core.api.configuration.FluentConfiguration;
 

@@ -23,7 +23,7 @@ import java.util.stream.IntStream;
 import io.pgmigrate.core.BlockerOutcome;
 import io.pgmigrate.core.BlockerReport;
 import io.pgmigrate.core.StandardBlockingAction;
-import io.pgmigrate.core.WatchListener;
+import io.pgmigrate.core.GuardListener;
 import io.pgmigrate.core.WatchSettings;
 import io.pgmigrate.core.Watcher;
 
@@ -101,7 +101,7 @@ final class ScaleScenario {
                 awaitLockWait(migrationPid);
                 InstrumentedDataSource dataSource = new InstrumentedDataSource(database.dataSource());
                 AtomicInteger terminations = new AtomicInteger();
-                WatchListener listener = new WatchListener() {
+                GuardListener listener = new GuardListener() {
                     @Override
                     public void blockerHandled(BlockerReport report) {
                         if (report.outcome() == BlockerOutcome.TERMINATED) {
@@ -226,7 +226,7 @@ final class ScaleScenario {
         Duration window = options.pollWindow().compareTo(interval.multipliedBy(10)) < 0 ? interval.multipliedBy(10)
                 : options.pollWindow();
         try (Watcher watcher = new Watcher(dataSource, WatchSettings.defaults().withPollInterval(interval),
-                StandardBlockingAction.NONE, new WatchListener() {
+                StandardBlockingAction.NONE, new GuardListener() {
                 }).start()) {
             watcher.watch(migrationPid, "scale migration");
             awaitPolls(watcher, 2, interval);

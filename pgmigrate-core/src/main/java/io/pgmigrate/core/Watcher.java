@@ -36,7 +36,7 @@ import org.slf4j.Logger;
  * exclusions; and always: prepared transactions, the watcher itself, the watched backends,
  * {@linkplain #protect protected} connections, and every session whose application_name starts with
  * {@code pgmigrate-}) and hands the rest to the {@link BlockingAction}. Every outcome goes to the
- * {@link WatchListener} and to the log.
+ * {@link GuardListener} and to the log.
  * <p>
  * A bounded stall: when other sessions queue behind a watched backend's lock wait without a break for
  * {@link WatchSettings#maxApplicationStall()} (the sessions it waits for are kept: excluded, not permitted, too
@@ -45,7 +45,7 @@ import org.slf4j.Logger;
  * A wait that queues nobody (a {@code CREATE INDEX CONCURRENTLY} waiting for older snapshots) is never cancelled
  * this way. The watcher also cancels a watched backend's lock wait when the thread that called {@link #watch} for
  * it is interrupted, so an interrupt ends a waiting statement promptly. Each cancellation goes to
- * {@link WatchListener#waitCancelled} and to the log, and {@link #cancelledWait} tells the watched work about it.
+ * {@link GuardListener#waitCancelled} and to the log, and {@link #cancelledWait} tells the watched work about it.
  * <p>
  * {@link #start()} opens the watcher's connection before it returns, and fails when it cannot: a watcher that
  * could not watch must not let the work start unguarded. From then on the watcher never fails the work it
@@ -77,7 +77,7 @@ public final class Watcher implements AutoCloseable {
     private final DataSource dataSource;
     private final WatchSettings settings;
     private final BlockingAction action;
-    private final WatchListener listener;
+    private final GuardListener listener;
     private final BlockerQuery query;
     private final BlockerRules rules;
 
@@ -131,11 +131,11 @@ public final class Watcher implements AutoCloseable {
      * @param action what to do with blockers that pass the filters
      * @param listener receives every event, after the watcher's own log line
      */
-    public Watcher(DataSource dataSource, WatchSettings settings, BlockingAction action, WatchListener listener) {
+    public Watcher(DataSource dataSource, WatchSettings settings, BlockingAction action, GuardListener listener) {
         this.dataSource = Objects.requireNonNull(dataSource, "dataSource");
         this.settings = Objects.requireNonNull(settings, "settings");
         this.action = Objects.requireNonNull(action, "action");
-        this.listener = WatchListener.of(List.of(new LoggingWatchListener(), Objects.requireNonNull(listener,
+        this.listener = GuardListener.of(List.of(new LoggingListener(), Objects.requireNonNull(listener,
                 "listener")));
         this.query = new BlockerQuery(settings.maxQueryLength());
         this.rules = new BlockerRules(settings);

@@ -16,6 +16,9 @@ import javax.sql.DataSource;
 import io.pgmigrate.core.Blocker;
 import io.pgmigrate.core.BlockingAction;
 import io.pgmigrate.core.Durations;
+import io.pgmigrate.core.GuardListener;
+import io.pgmigrate.core.LockTimeoutEvent;
+import io.pgmigrate.core.MigrationRun;
 import io.pgmigrate.core.LogLines;
 import io.pgmigrate.core.StandardBlockingAction;
 import io.pgmigrate.core.WaitCancellation;
@@ -89,6 +92,15 @@ public final class FlywayGuard {
      * {@code poll()} of the socket per interval and only while a statement runs, costs nothing measurable.
      */
     public static final Duration CLIENT_CONNECTION_CHECK_INTERVAL = Duration.ofSeconds(1);
+
+    /**
+     * The Spring Boot property that ends a migration's wait for Flyway's own main connection (see
+     * {@link io.pgmigrate.core.SelfBlockedEvent}).
+     */
+    public static final String SPRING_BOOT_TRANSACTIONAL_LOCK_FIX = "spring.flyway.postgresql.transactional-lock=false";
+
+    /** The same for plain Flyway, as written in {@code flyway.conf} or a configuration map. */
+    public static final String FLYWAY_TRANSACTIONAL_LOCK_FIX = "flyway.postgresql.transactional.lock=false";
 
     private static final String CLIENT_CONNECTION_CHECK = "client_connection_check_interval";
 
@@ -176,7 +188,7 @@ public final class FlywayGuard {
         Instant started = Instant.now();
         GuardedRun run = new GuardedRun(listener, settings.lockTimeout(),
                 (events) -> new Watcher(watcherDataSource(dataSource), settings.watch(), action, events));
-        run.notify((l) -> l.runStarted(started));
+        run.events().runStarted(started);
         Watcher watcher = run.watcher();
         String failure = null;
         try {
@@ -192,7 +204,7 @@ public final class FlywayGuard {
             watcher.close();
             MigrationRun summary = new MigrationRun(started, Instant.now(), failure == null, run.applied(),
                     run.migrationPids(), run.reports(), failure);
-            run.notify((l) -> l.runFinished(summary));
+            run.events().runFinished(summary);
         }
     }
 
@@ -253,7 +265,7 @@ public final class FlywayGuard {
                     // never retried: a second migrate() would run other callbacks than the ones that failed
                     LockTimeoutEvent event = new LockTimeoutEvent(failed.work(), settings.lockTimeout(), attempt,
                             false, failed.blockers());
-                    run.notify((l) -> l.lockTimeout(event));
+                    run.events().lockTimeout(event);
                     throw new CallbackLockTimeoutException(failed.name, settings.lockTimeout(), failed.blockers(),
                             run.applied(), failed.blockedByOwnConnection(), actionName(), ex);
                 }
@@ -270,13 +282,13 @@ public final class FlywayGuard {
                 LockTimeoutEvent event = new LockTimeoutEvent(failed.name, settings.lockTimeout(), attempt, retry,
                         blockers);
                 if (!failed.inTransaction) {
-                    run.notify((l) -> l.lockTimeout(event));
+                    run.events().lockTimeout(event);
                     throw new NonTransactionalLockTimeoutException(failed.name, settings.lockTimeout(), blockers,
                             failed.selfBlocked(), failed.blockedByOwnConnection(), invalidIndexesLeft(dataSource,
                                     failed), ex);
                 }
                 if (!retry) {
-                    run.notify((l) -> l.lockTimeout(event));
+                    run.events().lockTimeout(event);
                     throw new LockTimeoutExhaustedException(failed.name, settings.lockTimeout(), attempt,
                             List.copyOf(blockersSeen.values()), failed.blockedByOwnConnection(), actionName(), ex);
                 }
@@ -291,7 +303,7 @@ public final class FlywayGuard {
                             + "lock_timeout={} attempt={} retry_in={} blockers={}", failed.name,
                             BlockerText.lockTimeout(settings.lockTimeout()), attempt, Durations.human(delay),
                             blockers.size());
-                run.notify((l) -> l.lockTimeout(event));
+                run.events().lockTimeout(event);
                 pause(delay, ex);
             }
         }

@@ -13,13 +13,13 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.Consumer;
 import java.util.function.Function;
 
 import io.pgmigrate.core.Blocker;
 import io.pgmigrate.core.BlockerReport;
 import io.pgmigrate.core.LogLines;
-import io.pgmigrate.core.WatchListener;
+import io.pgmigrate.core.GuardListener;
+import io.pgmigrate.core.SelfBlockedEvent;
 import io.pgmigrate.core.Watcher;
 import org.flywaydb.core.api.MigrationInfo;
 import org.slf4j.Logger;
@@ -32,7 +32,7 @@ import org.slf4j.Logger;
  * the step's own connection, and any other one its code opened through Flyway's DataSource. The watcher's
  * thread reads what the migrating thread writes.
  */
-final class GuardedRun implements WatchListener {
+final class GuardedRun implements GuardListener {
 
     private static final Logger log = LogLines.logger("io.pgmigrate");
 
@@ -127,7 +127,7 @@ final class GuardedRun implements WatchListener {
         }
     }
 
-    private final GuardListener listener;
+    private final GuardListener events;
     private final Duration lockTimeout;
     private final Watcher watcher;
     private final Set<Integer> connectionPids = ConcurrentHashMap.newKeySet();
@@ -150,10 +150,15 @@ final class GuardedRun implements WatchListener {
      * @param lockTimeout the lock timeout of the migration statements, {@code null} when none is set
      * @param watcherFactory builds the run's watcher around the listener it must report to (this run)
      */
-    GuardedRun(GuardListener listener, Duration lockTimeout, Function<WatchListener, Watcher> watcherFactory) {
-        this.listener = listener;
+    GuardedRun(GuardListener listener, Duration lockTimeout, Function<GuardListener, Watcher> watcherFactory) {
+        this.events = GuardListener.of(List.of(this, listener));
         this.lockTimeout = lockTimeout;
-        this.watcher = watcherFactory.apply(WatchListener.of(List.of(this, listener)));
+        this.watcher = watcherFactory.apply(events);
+    }
+
+    /** Every listener of the run, this run's record first: built once, used for the run's and the watcher's events. */
+    GuardListener events() {
+        return events;
     }
 
     Watcher watcher() {
@@ -225,7 +230,7 @@ final class GuardedRun implements WatchListener {
         }
         connectionOpened(pid);
         start(migration);
-        notify((l) -> l.migrationStarted(pid, migration.name));
+        events.migrationStarted(pid, migration.name);
     }
 
     /**
@@ -269,7 +274,7 @@ final class GuardedRun implements WatchListener {
         else {
             failed = migration;
         }
-        notify((l) -> l.migrationFinished(migration.name, success, migration.lockWait()));
+        events.migrationFinished(migration.name, success, migration.lockWait());
     }
 
     /**
@@ -364,7 +369,7 @@ final class GuardedRun implements WatchListener {
                     + ": migration=\"{}\" pid={} migration_pid={} state=\"{}\" lock_timeout={}",
                     step, event.migration(), blocker.pid(), blocker.blockedPid(), blocker.state(),
                     lockTimeoutValue(event.lockTimeout()));
-        notify((l) -> l.selfBlocked(event));
+        events.selfBlocked(event);
     }
 
     /** One ERROR line per step that waits for another connection of its own run: a deadlock within the run. */
@@ -402,15 +407,6 @@ final class GuardedRun implements WatchListener {
         reports.add(report);
     }
 
-    /** Passes a run event to the user's listener; its failure must not fail the migration. */
-    void notify(Consumer<GuardListener> event) {
-        try {
-            event.accept(listener);
-        }
-        catch (RuntimeException ex) {
-            log.warn("pgmigrate: listener {} failed; the migration goes on", listener, ex);
-        }
-    }
 
     /**
      * The invalid indexes before a non-transactional migration, asked on its own connection (autocommit, so the

@@ -13,8 +13,8 @@ final class SelfBlock {
             + "waits for Flyway itself, whose connection pgmigrate never ends.";
 
     /** Both fixes: Spring Boot's property and plain Flyway's setting. */
-    static final String FIX = "set " + SelfBlockedEvent.SPRING_BOOT_FIX + " (Spring Boot) or "
-            + "postgresql.transactional.lock=false (plain Flyway: " + SelfBlockedEvent.FLYWAY_FIX + " in flyway.conf, "
+    static final String FIX = "set " + FlywayGuard.SPRING_BOOT_TRANSACTIONAL_LOCK_FIX + " (Spring Boot) or "
+            + "postgresql.transactional.lock=false (plain Flyway: " + FlywayGuard.FLYWAY_TRANSACTIONAL_LOCK_FIX + " in flyway.conf, "
             + "or Flyway.configure().configuration(Map.of(\"flyway.postgresql.transactional.lock\", \"false\"))).";
 
     /** The cause, in one sentence, when the step waits for another connection of its run than Flyway's lock one. */

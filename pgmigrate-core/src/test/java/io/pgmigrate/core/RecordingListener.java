@@ -4,7 +4,7 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 /** Keeps every event a watcher emits, in order, for assertions. */
-final class RecordingListener implements WatchListener {
+final class RecordingListener implements GuardListener {
 
     final List<List<Blocker>> detections = new CopyOnWriteArrayList<>();
     final List<BlockerReport> reports = new CopyOnWriteArrayList<>();

@@ -104,7 +104,7 @@ class WatcherLifecycleTest {
         TestSession report = reader(db, "report");
         TestSession migration = db.session("migration");
         CompletableFuture<Void> alter = startBlocked(migration, "ALTER TABLE orders ADD COLUMN note text");
-        WatchListener failing = new WatchListener() {
+        GuardListener failing = new GuardListener() {
             @Override
             public void blockersDetected(List<Blocker> blockers) {
                 throw new IllegalStateException("listener bug");

@@ -40,7 +40,7 @@ final class Watching {
         return done;
     }
 
-    static Watcher watcher(TestDatabase db, WatchSettings settings, BlockingAction action, WatchListener listener) {
+    static Watcher watcher(TestDatabase db, WatchSettings settings, BlockingAction action, GuardListener listener) {
         return new Watcher(db.dataSource(), settings.withPollInterval(Duration.ofMillis(50)), action, listener)
             .start();
     }

@@ -1,5 +1,6 @@
 package io.pgmigrate.flyway;
 
+import io.pgmigrate.core.GuardListener;
 import io.pgmigrate.core.StandardBlockingAction;
 import org.postgresql.ds.PGSimpleDataSource;
 

@@ -1,5 +1,9 @@
 package io.pgmigrate.flyway;
 
+import io.pgmigrate.core.GuardListener;
+import io.pgmigrate.core.LockTimeoutEvent;
+import io.pgmigrate.core.SelfBlockedEvent;
+import io.pgmigrate.core.MigrationRun;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;

@@ -7,9 +7,9 @@ import java.util.Deque;
 import java.util.List;
 
 import io.pgmigrate.core.WaitCancellation;
-import io.pgmigrate.flyway.GuardListener;
-import io.pgmigrate.flyway.MigrationRun;
-import io.pgmigrate.flyway.SelfBlockedEvent;
+import io.pgmigrate.core.GuardListener;
+import io.pgmigrate.core.MigrationRun;
+import io.pgmigrate.core.SelfBlockedEvent;
 
 /**
  * Keeps the most recent guarded runs, newest first, for the {@code pgmigrate} actuator endpoint. Bounded: the

@@ -1,10 +1,11 @@
 package io.pgmigrate.autoconfigure;
 
+import io.pgmigrate.flyway.FlywayGuard;
 import java.util.Locale;
 
 import io.pgmigrate.core.Blocker;
 import io.pgmigrate.flyway.NonTransactionalLockTimeoutException;
-import io.pgmigrate.flyway.SelfBlockedEvent;
+import io.pgmigrate.core.SelfBlockedEvent;
 
 import org.springframework.boot.diagnostics.AbstractFailureAnalyzer;
 import org.springframework.boot.diagnostics.FailureAnalysis;
@@ -67,7 +68,7 @@ public class NonTransactionalLockTimeoutFailureAnalyzer
             action.append(String.format(Locale.ROOT,
                     "Set %s, so Flyway takes a session-level advisory lock instead of keeping a transaction "
                             + "open (plain Flyway: %s).%n%n",
-                    SelfBlockedEvent.SPRING_BOOT_FIX, SelfBlockedEvent.FLYWAY_FIX));
+                    FlywayGuard.SPRING_BOOT_TRANSACTIONAL_LOCK_FIX, FlywayGuard.FLYWAY_TRANSACTIONAL_LOCK_FIX));
         }
         else if (cause.blockedByOwnConnection()) {
             action.append(String.format(Locale.ROOT,
@@ -91,7 +92,7 @@ public class NonTransactionalLockTimeoutFailureAnalyzer
         if (!cause.selfBlocked() && !cause.blockedByOwnConnection()) {
             action.append(String.format(Locale.ROOT, "%nIf it waited for a connection of the same Flyway run, set "
                     + "%s: Flyway's transactional advisory lock keeps a transaction open that a concurrent index "
-                    + "build waits for.", SelfBlockedEvent.SPRING_BOOT_FIX));
+                    + "build waits for.", FlywayGuard.SPRING_BOOT_TRANSACTIONAL_LOCK_FIX));
         }
         return action.toString();
     }

@@ -3,7 +3,7 @@ package io.pgmigrate.autoconfigure;
 import io.pgmigrate.core.BlockingAction;
 import io.pgmigrate.core.StandardBlockingAction;
 import io.pgmigrate.flyway.FlywayGuard;
-import io.pgmigrate.flyway.GuardListener;
+import io.pgmigrate.core.GuardListener;
 import io.pgmigrate.flyway.GuardSettings;
 import org.flywaydb.core.Flyway;
 

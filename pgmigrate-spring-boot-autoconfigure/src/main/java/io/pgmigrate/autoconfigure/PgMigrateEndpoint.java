@@ -1,5 +1,6 @@
 package io.pgmigrate.autoconfigure;
 
+import io.pgmigrate.flyway.FlywayGuard;
 import java.time.Instant;
 import java.util.List;
 import java.util.Locale;
@@ -8,8 +9,8 @@ import io.pgmigrate.core.Blocker;
 import io.pgmigrate.core.BlockerReport;
 import io.pgmigrate.core.Durations;
 import io.pgmigrate.core.WaitCancellation;
-import io.pgmigrate.flyway.MigrationRun;
-import io.pgmigrate.flyway.SelfBlockedEvent;
+import io.pgmigrate.core.MigrationRun;
+import io.pgmigrate.core.SelfBlockedEvent;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 
@@ -73,7 +74,7 @@ public class PgMigrateEndpoint {
 
     private static SelfBlockedDescriptor describe(SelfBlockedEvent event) {
         return new SelfBlockedDescriptor(event.migration(), event.blocker().blockedPid(), event.blocker().pid(),
-                event.blocker().state(), SelfBlockedEvent.SPRING_BOOT_FIX);
+                event.blocker().state(), FlywayGuard.SPRING_BOOT_TRANSACTIONAL_LOCK_FIX);
     }
 
     private BlockerDescriptor describe(BlockerReport report) {

@@ -11,8 +11,8 @@ import io.micrometer.core.instrument.Timer;
 import io.pgmigrate.core.BlockerOutcome;
 import io.pgmigrate.core.BlockerReport;
 import io.pgmigrate.core.WaitCancellation;
-import io.pgmigrate.flyway.GuardListener;
-import io.pgmigrate.flyway.LockTimeoutEvent;
+import io.pgmigrate.core.GuardListener;
+import io.pgmigrate.core.LockTimeoutEvent;
 
 import org.springframework.beans.factory.ObjectProvider;
 

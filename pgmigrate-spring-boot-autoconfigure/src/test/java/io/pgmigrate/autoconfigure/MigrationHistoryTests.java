@@ -6,8 +6,8 @@ import java.util.List;
 
 import io.pgmigrate.core.BlockerOutcome;
 import io.pgmigrate.core.BlockerReport;
-import io.pgmigrate.flyway.MigrationRun;
-import io.pgmigrate.flyway.SelfBlockedEvent;
+import io.pgmigrate.core.MigrationRun;
+import io.pgmigrate.core.SelfBlockedEvent;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;

@@ -10,7 +10,7 @@ import io.pgmigrate.core.Blocker;
 import io.pgmigrate.core.BlockerOutcome;
 import io.pgmigrate.core.BlockerReport;
 import io.pgmigrate.core.WaitCancellation;
-import io.pgmigrate.flyway.LockTimeoutEvent;
+import io.pgmigrate.core.LockTimeoutEvent;
 import org.junit.jupiter.api.Test;
 
 import org.springframework.beans.factory.support.DefaultListableBeanFactory;

@@ -1,17 +1,16 @@
-package io.pgmigrate.flyway;
+package io.pgmigrate.core;
 
 import java.time.Duration;
 import java.util.List;
 
-import io.pgmigrate.core.Blocker;
 
 /**
- * A migration, or a Flyway callback, failed because PostgreSQL's {@code lock_timeout} ran out (SQLSTATE 55P03).
+ * A migration, or a callback of the migration tool, failed because PostgreSQL's {@code lock_timeout} ran out (SQLSTATE 55P03).
  *
  * @param migration the migration, for example {@code 2 (add email)}; for a callback, {@code callback} and its
  *        event, for example {@code callback afterMigrate} (a callback is never retried)
  * @param lockTimeout the configured lock timeout, {@code null} when PostgreSQL's own setting applied
- * @param attempt which attempt of {@link FlywayGuard#migrate} failed, 1 for the first
+ * @param attempt which attempt of the guarded run failed, 1 for the first
  * @param retried whether the guard tries again (only a migration PostgreSQL rolled back is retried)
  * @param blockersSeen the sessions the watcher saw blocking the migration during this attempt
  */

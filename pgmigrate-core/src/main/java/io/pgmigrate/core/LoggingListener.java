@@ -12,7 +12,7 @@ import org.slf4j.spi.LoggingEventBuilder;
  * are also attached as SLF4J key-value pairs so structured (JSON) logs get them as fields.
  * A blocker acted on (terminated, cancelled, shown) or one that could not be acted on gives one WARN line.
  */
-final class LoggingWatchListener implements WatchListener {
+final class LoggingListener implements GuardListener {
 
     private static final Logger log = LogLines.logger("io.pgmigrate");
 

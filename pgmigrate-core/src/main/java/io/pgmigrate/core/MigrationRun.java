@@ -1,12 +1,11 @@
-package io.pgmigrate.flyway;
+package io.pgmigrate.core;
 
 import java.time.Instant;
 import java.util.List;
 
-import io.pgmigrate.core.BlockerReport;
 
 /**
- * The summary of one {@link FlywayGuard#migrate} call, over all its attempts.
+ * The summary of one guarded run (one {@code FlywayGuard.migrate} call, say), over all its attempts.
  *
  * @param started when the call started
  * @param finished when it ended

@@ -1,0 +1,103 @@
+package io.pgmigrate.core;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.function.Consumer;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Hands every event to several listeners (the log, the run's record, metrics, history, the user's own), in order;
+ * one that throws is logged and keeps the event neither from the others nor fails the migration. Fan-outs given
+ * to a fan-out are flattened, so a run's events go through one list however its listeners were put together.
+ */
+final class FanOut implements GuardListener {
+
+    private static final Logger log = LoggerFactory.getLogger(FanOut.class);
+
+    private final List<GuardListener> listeners;
+
+    FanOut(List<? extends GuardListener> listeners) {
+        List<GuardListener> flat = new ArrayList<>();
+        for (GuardListener listener : listeners) {
+            Objects.requireNonNull(listener, "listener");
+            if (listener instanceof FanOut fanOut) {
+                flat.addAll(fanOut.listeners);
+            }
+            else {
+                flat.add(listener);
+            }
+        }
+        this.listeners = List.copyOf(flat);
+    }
+
+    /** The listeners events go to, in order. */
+    List<GuardListener> listeners() {
+        return listeners;
+    }
+
+    @Override
+    public void runStarted(Instant started) {
+        each((listener) -> listener.runStarted(started));
+    }
+
+    @Override
+    public void migrationStarted(int backendPid, String migration) {
+        each((listener) -> listener.migrationStarted(backendPid, migration));
+    }
+
+    @Override
+    public void migrationFinished(String migration, boolean success, Duration lockWait) {
+        each((listener) -> listener.migrationFinished(migration, success, lockWait));
+    }
+
+    @Override
+    public void blockersDetected(List<Blocker> blockers) {
+        each((listener) -> listener.blockersDetected(blockers));
+    }
+
+    @Override
+    public void blockerHandled(BlockerReport report) {
+        each((listener) -> listener.blockerHandled(report));
+    }
+
+    @Override
+    public void waitCancelled(WaitCancellation event) {
+        each((listener) -> listener.waitCancelled(event));
+    }
+
+    @Override
+    public void watcherFailed(Exception error) {
+        each((listener) -> listener.watcherFailed(error));
+    }
+
+    @Override
+    public void lockTimeout(LockTimeoutEvent event) {
+        each((listener) -> listener.lockTimeout(event));
+    }
+
+    @Override
+    public void selfBlocked(SelfBlockedEvent event) {
+        each((listener) -> listener.selfBlocked(event));
+    }
+
+    @Override
+    public void runFinished(MigrationRun run) {
+        each((listener) -> listener.runFinished(run));
+    }
+
+    private void each(Consumer<GuardListener> event) {
+        for (GuardListener listener : listeners) {
+            try {
+                event.accept(listener);
+            }
+            catch (RuntimeException ex) {
+                log.warn("pgmigrate: listener {} failed; the migration goes on", listener, ex);
+            }
+        }
+    }
+}
