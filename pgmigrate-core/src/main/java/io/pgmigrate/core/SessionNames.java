@@ -77,9 +77,14 @@ final class SessionNames {
 
     /** The names, checked: none may be blank, since a blank name would match sessions that set no name. */
     static Collection<String> requireNames(Collection<String> names, String setting) {
+        if (names == null) {
+            throw new InvalidSettingException(setting, null, setting + " must hold names, not be unset",
+                    (name) -> "it must be a list of names");
+        }
         for (String name : names) {
             if (name == null || name.isBlank()) {
-                throw new IllegalArgumentException(setting + " must hold names, not a blank one");
+                throw new InvalidSettingException(setting, name, setting + " must hold names, not a blank one",
+                        (settingName) -> "it must be a name, not blank");
             }
         }
         return names;

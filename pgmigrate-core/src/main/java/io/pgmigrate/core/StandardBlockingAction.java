@@ -50,7 +50,7 @@ public enum StandardBlockingAction implements BlockingAction {
 
     /**
      * The action with the given configuration name, ignoring case.
-     * @throws IllegalArgumentException naming the accepted values when there is none
+     * @throws InvalidSettingException naming the accepted values when there is none
      */
     public static StandardBlockingAction fromConfigName(String name) {
         for (StandardBlockingAction action : values()) {
@@ -58,7 +58,9 @@ public enum StandardBlockingAction implements BlockingAction {
                 return action;
             }
         }
-        throw new IllegalArgumentException("Unknown blocking action '" + name + "'; accepted values: "
-                + Arrays.stream(values()).map(StandardBlockingAction::configName).collect(Collectors.joining(", ")));
+        String accepted = "accepted values: "
+                + Arrays.stream(values()).map(StandardBlockingAction::configName).collect(Collectors.joining(", "));
+        throw new InvalidSettingException("blocking-action", name,
+                "Unknown blocking action '" + name + "'; " + accepted, (setting) -> accepted);
     }
 }

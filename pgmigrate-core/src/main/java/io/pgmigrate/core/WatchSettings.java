@@ -1,7 +1,6 @@
 package io.pgmigrate.core;
 
 import java.time.Duration;
-import java.util.Objects;
 import java.util.Set;
 
 /**
@@ -49,30 +48,43 @@ public record WatchSettings(
     /** Default bound on how long a migration may keep the application queued behind a blocker it cannot end. */
     public static final Duration DEFAULT_MAX_APPLICATION_STALL = Duration.ofSeconds(2);
 
-    /** Validates the settings; each error names the setting and what it accepts. */
+    /**
+     * Validates the settings, once: every integration relies on these checks.
+     * @throws InvalidSettingException naming the setting, what it accepts and the value given
+     */
     public WatchSettings {
-        Objects.requireNonNull(pollInterval, "poll-interval must not be null");
-        Objects.requireNonNull(minDuration, "min-duration must not be null");
-        Objects.requireNonNull(maxApplicationStall, "max-application-stall must not be null");
-        if (pollInterval.compareTo(MIN_POLL_INTERVAL) < 0 || pollInterval.compareTo(MAX_POLL_INTERVAL) > 0) {
-            throw new IllegalArgumentException("poll-interval must be between " + Durations.human(MIN_POLL_INTERVAL)
-                    + " and 1h, was " + Durations.human(pollInterval));
+        if (pollInterval == null || pollInterval.compareTo(MIN_POLL_INTERVAL) < 0
+                || pollInterval.compareTo(MAX_POLL_INTERVAL) > 0) {
+            throw new InvalidSettingException("poll-interval", pollInterval, "poll-interval must be between "
+                    + Durations.human(MIN_POLL_INTERVAL) + " and 1h, was " + human(pollInterval),
+                    (name) -> "it must be a duration between " + Durations.human(MIN_POLL_INTERVAL)
+                            + " and 1h, for example 25ms or 1s");
         }
-        if (minDuration.isNegative()) {
-            throw new IllegalArgumentException(
-                    "min-duration must be zero or positive, was " + Durations.human(minDuration));
+        if (minDuration == null || minDuration.isNegative()) {
+            throw new InvalidSettingException("min-duration", minDuration,
+                    "min-duration must be zero or positive, was " + human(minDuration),
+                    (name) -> "it must be zero or a positive duration, for example 0s, 500ms or 2m");
         }
         if (maxQueryLength < 1) {
-            throw new IllegalArgumentException("max-query-length must be at least 1, was " + maxQueryLength);
+            throw new InvalidSettingException("max-query-length", maxQueryLength,
+                    "max-query-length must be at least 1, was " + maxQueryLength,
+                    (name) -> "it must be a number of characters, at least 1");
         }
-        if (maxApplicationStall.isNegative()) {
-            throw new IllegalArgumentException("max-application-stall must be zero (never cancel the migration's "
-                    + "wait) or positive, was " + Durations.human(maxApplicationStall));
+        if (maxApplicationStall == null || maxApplicationStall.isNegative()) {
+            throw new InvalidSettingException("max-application-stall", maxApplicationStall,
+                    "max-application-stall must be zero (never cancel the migration's wait) or positive, was "
+                            + human(maxApplicationStall),
+                    (name) -> "it must be a positive duration, for example 2s, or 0 to never cancel a migration's "
+                            + "wait");
         }
         // kept as written; the watcher compares them as PostgreSQL does (SessionNames)
         excludedApplicationNames = Set.copyOf(SessionNames.requireNames(excludedApplicationNames,
                 "exclude-application-names"));
         excludedUsers = Set.copyOf(SessionNames.requireNames(excludedUsers, "exclude-users"));
+    }
+
+    private static String human(Duration duration) {
+        return duration == null ? "unset" : Durations.human(duration);
     }
 
     /**

@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.Objects;
 
 import io.pgmigrate.core.Durations;
+import io.pgmigrate.core.InvalidSettingException;
 import io.pgmigrate.core.WatchSettings;
 
 /**
@@ -26,26 +27,40 @@ public record GuardSettings(WatchSettings watch, Duration lockTimeout, int lockR
     /** PostgreSQL keeps {@code lock_timeout} as an int of milliseconds. */
     private static final Duration MAX_LOCK_TIMEOUT = Duration.ofMillis(Integer.MAX_VALUE);
 
-    /** Validates the settings; each error names the setting and what it accepts. */
+    /**
+     * Validates the settings, once: every integration relies on these checks.
+     * @throws InvalidSettingException naming the setting, what it accepts and the value given
+     */
     public GuardSettings {
         Objects.requireNonNull(watch, "watch must not be null");
-        Objects.requireNonNull(lockRetryDelay, "lock-retry-delay must not be null");
         if (lockTimeout != null && (lockTimeout.toMillis() < 1 || lockTimeout.compareTo(MAX_LOCK_TIMEOUT) > 0)) {
-            throw new IllegalArgumentException("lock-timeout must be between 1ms and " + Durations.human(MAX_LOCK_TIMEOUT)
-                    + " (PostgreSQL's limit), or unset to keep PostgreSQL's own lock_timeout, was "
-                    + Durations.human(lockTimeout));
+            throw new InvalidSettingException("lock-timeout", lockTimeout, "lock-timeout must be between 1ms and "
+                    + Durations.human(MAX_LOCK_TIMEOUT) + " (PostgreSQL's limit), or unset to keep PostgreSQL's own "
+                    + "lock_timeout, was " + Durations.human(lockTimeout),
+                    (name) -> "it must be a duration between 1ms and " + Durations.human(MAX_LOCK_TIMEOUT)
+                            + ", for example 2s; leave it unset to keep the server's lock_timeout");
         }
         if (lockRetries < 0) {
-            throw new IllegalArgumentException("lock-retries must be zero or more, was " + lockRetries);
+            throw new InvalidSettingException("lock-retries", lockRetries,
+                    "lock-retries must be zero or more, was " + lockRetries,
+                    (name) -> "it must be 0 (no retry) or a positive number of retries");
         }
         if (lockRetries > 0 && lockTimeout == null && watch.maxApplicationStall().isZero()) {
-            throw new IllegalArgumentException("lock-retries needs lock-timeout or max-application-stall: with "
-                    + "neither, a migration waits for its locks and never fails in a way that is retried; set "
-                    + "lock-timeout (for example 2s), keep max-application-stall above zero, or set lock-retries to 0, "
-                    + "was " + lockRetries);
+            throw new InvalidSettingException("lock-retries", lockRetries, "lock-retries needs lock-timeout or "
+                    + "max-application-stall: with neither, a migration waits for its locks and never fails in a way "
+                    + "that is retried; set lock-timeout (for example 2s), keep max-application-stall above zero, or "
+                    + "set lock-retries to 0, was " + lockRetries,
+                    (name) -> "retries need " + name.apply("lock-timeout") + " or "
+                            + name.apply("max-application-stall") + ": with no lock timeout and "
+                            + "max-application-stall=0 a migration waits for its locks and never fails in a way "
+                            + "that is retried; set " + name.apply("lock-timeout") + " (for example 2s), set "
+                            + name.apply("max-application-stall") + " above zero (for example 2s), or set "
+                            + name.apply("lock-retries") + " to 0");
         }
-        if (lockRetryDelay.isNegative()) {
-            throw new IllegalArgumentException("lock-retry-delay must be zero or positive, was " + Durations.human(lockRetryDelay));
+        if (lockRetryDelay == null || lockRetryDelay.isNegative()) {
+            throw new InvalidSettingException("lock-retry-delay", lockRetryDelay, "lock-retry-delay must be zero or "
+                    + "positive, was " + (lockRetryDelay == null ? "unset" : Durations.human(lockRetryDelay)),
+                    (name) -> "it must be zero or a positive duration, for example 1s");
         }
     }
 

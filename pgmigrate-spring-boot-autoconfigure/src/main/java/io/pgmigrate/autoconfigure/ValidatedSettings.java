@@ -1,13 +1,11 @@
 package io.pgmigrate.autoconfigure;
 
-import java.time.Duration;
-import java.util.Arrays;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.stream.Collectors;
+import java.util.function.Supplier;
 
-import io.pgmigrate.core.Durations;
+import io.pgmigrate.core.InvalidSettingException;
 import io.pgmigrate.core.StandardBlockingAction;
 import io.pgmigrate.core.WatchSettings;
 import io.pgmigrate.flyway.GuardSettings;
@@ -15,125 +13,63 @@ import io.pgmigrate.flyway.GuardSettings;
 import org.springframework.boot.context.properties.source.InvalidConfigurationPropertyValueException;
 
 /**
- * Turns {@link PgMigrateProperties} into the core's settings, checking every value first. An invalid value
- * fails with an {@link InvalidConfigurationPropertyValueException}, which Spring Boot's failure analysis
- * shows as the property, its value, where it was set, and why it is rejected.
+ * Maps {@link PgMigrateProperties} onto the core's settings, which check every value themselves. A value they
+ * reject fails with an {@link InvalidConfigurationPropertyValueException} naming the property, which Spring Boot's
+ * failure analysis shows as the property, its value, where it was set, and why it is rejected.
  */
 final class ValidatedSettings {
 
-    /** PostgreSQL keeps lock_timeout as a 32-bit number of milliseconds. */
-    private static final Duration MAX_LOCK_TIMEOUT = Duration.ofMillis(Integer.MAX_VALUE);
+    private static final String PREFIX = "pgmigrate.";
 
     private ValidatedSettings() {
     }
 
     static GuardSettings from(PgMigrateProperties properties) {
-        return new GuardSettings(watchSettings(properties), lockTimeout(properties), lockRetries(properties),
-                lockRetryDelay(properties));
-    }
-
-    private static WatchSettings watchSettings(PgMigrateProperties properties) {
+        // checked even when a BlockingAction bean replaces it: a wrong value is a mistake either way
         blockingAction(properties);
-        Duration pollInterval = properties.getPollInterval();
-        if (pollInterval == null || pollInterval.compareTo(WatchSettings.MIN_POLL_INTERVAL) < 0
-                || pollInterval.compareTo(WatchSettings.MAX_POLL_INTERVAL) > 0) {
-            throw invalid("poll-interval", pollInterval, "it must be a duration between "
-                    + Durations.human(WatchSettings.MIN_POLL_INTERVAL) + " and 1h, for example 25ms or 1s");
-        }
-        Duration minDuration = properties.getMinDuration();
-        if (minDuration == null || minDuration.isNegative()) {
-            throw invalid("min-duration", minDuration,
-                    "it must be zero or a positive duration, for example 0s, 500ms or 2m");
-        }
-        if (properties.getMaxQueryLength() < 1) {
-            throw invalid("max-query-length", properties.getMaxQueryLength(),
-                    "it must be a number of characters, at least 1");
-        }
-        Duration maxApplicationStall = properties.getMaxApplicationStall();
-        if (maxApplicationStall == null || maxApplicationStall.isNegative()) {
-            throw invalid("max-application-stall", maxApplicationStall,
-                    "it must be a positive duration, for example 2s, or 0 to never cancel a migration's wait");
-        }
-        return new WatchSettings(pollInterval, minDuration,
-                names("exclude-application-names", properties.getExcludeApplicationNames()),
-                names("exclude-users", properties.getExcludeUsers()), properties.getMaxQueryLength(),
-                properties.isActOnSnapshotWaits(), maxApplicationStall);
+        return mapped(properties, () -> new GuardSettings(
+                new WatchSettings(properties.getPollInterval(), properties.getMinDuration(),
+                        names(properties.getExcludeApplicationNames()), names(properties.getExcludeUsers()),
+                        properties.getMaxQueryLength(), properties.isActOnSnapshotWaits(),
+                        properties.getMaxApplicationStall()),
+                properties.getLockTimeout(), properties.getLockRetries(), properties.getLockRetryDelay()));
     }
 
-    /**
-     * The action {@code pgmigrate.blocking-action} names, in any case; a name it does not know fails naming the
-     * accepted values as the documentation writes them.
-     */
+    /** The action {@code pgmigrate.blocking-action} names, in any case. */
     static StandardBlockingAction blockingAction(PgMigrateProperties properties) {
-        String name = properties.getBlockingAction();
-        if (name != null) {
-            for (StandardBlockingAction action : StandardBlockingAction.values()) {
-                if (action.configName().equalsIgnoreCase(name.trim())) {
-                    return action;
-                }
-            }
-        }
-        throw invalid("blocking-action", name, "accepted values: " + Arrays.stream(StandardBlockingAction.values())
-            .map(StandardBlockingAction::configName)
-            .collect(Collectors.joining(", ")));
+        return mapped(properties, () -> StandardBlockingAction.fromConfigName(properties.getBlockingAction()));
     }
 
-    private static Set<String> names(String property, List<String> names) {
-        Set<String> result = new LinkedHashSet<>();
+    private static Set<String> names(List<String> names) {
+        return (names != null) ? new LinkedHashSet<>(names) : new LinkedHashSet<>();
+    }
+
+    private static <T> T mapped(PgMigrateProperties properties, Supplier<T> settings) {
+        try {
+            return settings.get();
+        }
+        catch (InvalidSettingException ex) {
+            String property = PREFIX + ex.setting() + blankIndex(properties, ex.setting());
+            throw new InvalidConfigurationPropertyValueException(property, ex.value(),
+                    ex.reason((name) -> PREFIX + name));
+        }
+    }
+
+    /** For a list of names, {@code [i]}: the index of the first blank one, as the user wrote the list. */
+    private static String blankIndex(PgMigrateProperties properties, String setting) {
+        List<String> names = switch (setting) {
+            case "exclude-application-names" -> properties.getExcludeApplicationNames();
+            case "exclude-users" -> properties.getExcludeUsers();
+            default -> null;
+        };
         if (names == null) {
-            return result;
+            return "";
         }
         for (int i = 0; i < names.size(); i++) {
-            String name = names.get(i);
-            if (name == null || name.isBlank()) {
-                throw invalid(property + "[" + i + "]", name, "it must be a name, not blank");
+            if (names.get(i) == null || names.get(i).isBlank()) {
+                return "[" + i + "]";
             }
-            result.add(name);
         }
-        return result;
-    }
-
-    private static Duration lockTimeout(PgMigrateProperties properties) {
-        Duration lockTimeout = properties.getLockTimeout();
-        if (lockTimeout == null) {
-            return null;
-        }
-        if (lockTimeout.compareTo(Duration.ofMillis(1)) < 0 || lockTimeout.compareTo(MAX_LOCK_TIMEOUT) > 0) {
-            throw invalid("lock-timeout", lockTimeout, "it must be a duration between 1ms and "
-                    + Durations.human(MAX_LOCK_TIMEOUT) + ", for example 2s; leave it unset to keep the server's lock_timeout");
-        }
-        return lockTimeout;
-    }
-
-    private static int lockRetries(PgMigrateProperties properties) {
-        int lockRetries = properties.getLockRetries();
-        if (lockRetries < 0) {
-            throw invalid("lock-retries", lockRetries, "it must be 0 (no retry) or a positive number of retries");
-        }
-        Duration maxApplicationStall = properties.getMaxApplicationStall();
-        if (lockRetries > 0 && properties.getLockTimeout() == null && maxApplicationStall != null
-                && maxApplicationStall.isZero()) {
-            throw invalid("lock-retries", lockRetries,
-                    "retries need pgmigrate.lock-timeout or pgmigrate.max-application-stall: with no lock timeout and "
-                            + "max-application-stall=0 a migration waits for its locks and never fails in a way "
-                            + "that is retried; set pgmigrate.lock-timeout (for example 2s), set "
-                            + "pgmigrate.max-application-stall above zero (for example 2s), or set "
-                            + "pgmigrate.lock-retries to 0");
-        }
-        return lockRetries;
-    }
-
-    private static Duration lockRetryDelay(PgMigrateProperties properties) {
-        Duration delay = properties.getLockRetryDelay();
-        if (delay == null || delay.isNegative()) {
-            throw invalid("lock-retry-delay", delay, "it must be zero or a positive duration, for example 1s");
-        }
-        return delay;
-    }
-
-    private static InvalidConfigurationPropertyValueException invalid(String property, Object value, String reason) {
-        // a duration as the user writes it (2s), never as Duration.toString() gives it (PT2S)
-        Object shown = (value instanceof Duration duration) ? Durations.human(duration) : value;
-        return new InvalidConfigurationPropertyValueException("pgmigrate." + property, shown, reason);
+        return "";
     }
 }
