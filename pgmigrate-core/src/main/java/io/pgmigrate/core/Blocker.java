@@ -2,7 +2,6 @@ package io.pgmigrate.core;
 
 import java.time.Duration;
 import java.time.Instant;
-import java.util.regex.Pattern;
 
 /**
  * A session that PostgreSQL reports, through {@code pg_blocking_pids()}, as blocking a watched backend.
@@ -71,26 +70,11 @@ public record Blocker(
     public static final String CLIENT_BACKEND = "client backend";
 
     /**
-     * White space and line breaks, including those {@code \\s} does not match (NEL, LINE SEPARATOR,
-     * PARAGRAPH SEPARATOR), which log viewers and parsers also split lines on.
-     */
-    private static final Pattern LINE_BREAKS_AND_SPACES = Pattern.compile("[\\s\\u0085\\u2028\\u2029]+");
-
-    /**
      * The query on one line, for log lines and messages: each run of white space or line breaks becomes one
-     * space. {@code null} when PostgreSQL showed no query.
+     * space (see {@link BlockerText#oneLine}). {@code null} when PostgreSQL showed no query.
      */
     public String queryOnOneLine() {
-        return oneLine(query);
-    }
-
-    /**
-     * A text of a blocker (its query, role, database, object or transaction name; quoted identifiers may hold line
-     * breaks) on one line, for log lines and messages: each run of white space or line breaks becomes one space.
-     * {@code null} for {@code null}.
-     */
-    public static String oneLine(String text) {
-        return text == null ? null : LINE_BREAKS_AND_SPACES.matcher(text).replaceAll(" ").trim();
+        return BlockerText.oneLine(query);
     }
 
     /**
@@ -110,22 +94,6 @@ public record Blocker(
      */
     public boolean isSnapshotWait() {
         return "virtualxid".equals(waitLockType);
-    }
-
-    /**
-     * A text as the value of a {@code key=value} pair in a log line or message: on one line (see
-     * {@link #oneLine}); in double quotes, with {@code \} and {@code "} escaped by a backslash, when it is empty or
-     * holds a space, a quote, an equals sign or a backslash, so that no value can end early and forge another
-     * pair. {@code null} for {@code null}.
-     */
-    public static String logValue(String text) {
-        if (text == null) {
-            return null;
-        }
-        String value = oneLine(text);
-        boolean quote = value.isEmpty()
-                || value.chars().anyMatch((c) -> c == ' ' || c == '"' || c == '=' || c == '\\');
-        return quote ? '"' + value.replace("\\", "\\\\").replace("\"", "\\\"") + '"' : value;
     }
 
     /** Whether this is a prepared transaction: no session exists that an action could end. */

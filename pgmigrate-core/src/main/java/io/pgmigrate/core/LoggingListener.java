@@ -51,25 +51,7 @@ final class LoggingListener implements GuardListener {
         LoggingEventBuilder event = log.atLevel(level);
         StringBuilder message = new StringBuilder("pgmigrate: ").append(fact).append(':');
         detail(event, message, "outcome", report.outcome().name().toLowerCase(java.util.Locale.ROOT));
-        if (blocker.isPreparedTransaction()) {
-            detail(event, message, "gid", blocker.preparedTransaction());
-        }
-        else {
-            detail(event, message, "pid", blocker.pid());
-        }
-        detail(event, message, "blocked_pid", blocker.blockedPid());
-        detail(event, message, "user", blocker.user());
-        detail(event, message, "database", blocker.database());
-        detail(event, message, "application", blocker.applicationName());
-        detail(event, message, "client", blocker.clientAddress());
-        detail(event, message, "backend_type", blocker.backendType());
-        detail(event, message, "state", blocker.state());
-        detail(event, message, "age", seconds(blocker.age()));
-        detail(event, message, "lock", blocker.lockModes());
-        detail(event, message, "lock_granted", blocker.lockGranted());
-        detail(event, message, "object", blocker.lockedObject());
-        detail(event, message, "waited", seconds(blocker.blockedFor()));
-        detail(event, message, "query", blocker.queryOnOneLine());
+        BlockerText.fields(blocker).forEach((key, value) -> detail(event, message, key, value));
         if (!report.detail().isEmpty()) {
             detail(event, message, "reason", report.detail());
         }
@@ -138,15 +120,12 @@ final class LoggingListener implements GuardListener {
             return;
         }
         // names from the catalog may hold line breaks (quoted identifiers): one event must stay one line
-        Object flat = value instanceof String string ? Blocker.oneLine(string) : value;
+        Object flat = value instanceof String string ? BlockerText.oneLine(string) : value;
         event.addKeyValue(key, flat);
-        message.append(' ').append(key).append('=').append(Blocker.logValue(flat.toString()));
+        BlockerText.append(message, key, value);
     }
 
     private static String seconds(Duration duration) {
-        if (duration == null) {
-            return null;
-        }
-        return Durations.human(duration);
+        return duration == null ? null : Durations.human(duration);
     }
 }

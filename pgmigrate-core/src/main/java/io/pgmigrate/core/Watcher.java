@@ -603,7 +603,7 @@ public final class Watcher implements AutoCloseable {
                         .addKeyValue("role", role)
                         .log("pgmigrate: an excluded role does not exist, so it protects no session; exclude-users "
                                 + "takes role names as SQL does: unquoted names are folded to lower case, "
-                                + "\"Quoted\" names keep their case: role={}", Blocker.logValue(role));
+                                + "\"Quoted\" names keep their case: role={}", BlockerText.value(role));
                 }
             }
         }

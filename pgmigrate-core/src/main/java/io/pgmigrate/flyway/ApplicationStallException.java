@@ -3,6 +3,7 @@ package io.pgmigrate.flyway;
 import java.time.Duration;
 import java.util.List;
 
+import io.pgmigrate.core.BlockerText;
 import io.pgmigrate.core.BlockerReport;
 import io.pgmigrate.core.Durations;
 import io.pgmigrate.core.WaitCancellation;

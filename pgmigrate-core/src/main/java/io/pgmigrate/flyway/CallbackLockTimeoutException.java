@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Set;
 
+import io.pgmigrate.core.BlockerText;
 import io.pgmigrate.core.Blocker;
 import org.flywaydb.core.api.FlywayException;
 

@@ -13,6 +13,7 @@ import java.util.function.Function;
 
 import javax.sql.DataSource;
 
+import io.pgmigrate.core.BlockerText;
 import io.pgmigrate.core.Blocker;
 import io.pgmigrate.core.BlockingAction;
 import io.pgmigrate.core.Durations;

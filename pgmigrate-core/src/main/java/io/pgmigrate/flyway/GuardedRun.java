@@ -15,6 +15,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 
+import io.pgmigrate.core.BlockerText;
 import io.pgmigrate.core.Blocker;
 import io.pgmigrate.core.BlockerReport;
 import io.pgmigrate.core.LogLines;

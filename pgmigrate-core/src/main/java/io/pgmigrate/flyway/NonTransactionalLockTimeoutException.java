@@ -3,6 +3,7 @@ package io.pgmigrate.flyway;
 import java.time.Duration;
 import java.util.List;
 
+import io.pgmigrate.core.BlockerText;
 import io.pgmigrate.core.Blocker;
 import org.flywaydb.core.api.FlywayException;
 

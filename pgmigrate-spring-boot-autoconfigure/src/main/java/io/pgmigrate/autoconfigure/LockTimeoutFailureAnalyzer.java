@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Locale;
 
 import io.pgmigrate.core.Blocker;
+import io.pgmigrate.core.BlockerText;
 import io.pgmigrate.core.Durations;
 import io.pgmigrate.flyway.LockTimeoutExhaustedException;
 
@@ -118,7 +119,7 @@ public class LockTimeoutFailureAnalyzer extends AbstractFailureAnalyzer<LockTime
     static String describe(Blocker blocker) {
         StringBuilder text = new StringBuilder();
         if (blocker.isPreparedTransaction()) {
-            text.append("prepared transaction '").append(Blocker.oneLine(blocker.preparedTransaction())).append('\'');
+            text.append("prepared transaction '").append(BlockerText.oneLine(blocker.preparedTransaction())).append('\'');
         }
         else {
             text.append("pid ").append(blocker.pid());
@@ -131,7 +132,7 @@ public class LockTimeoutFailureAnalyzer extends AbstractFailureAnalyzer<LockTime
         if (blocker.lockModes() != null && !blocker.lockModes().isEmpty()) {
             text.append(blocker.lockGranted() ? ", holds " : ", queues ahead of it for ").append(blocker.lockModes());
             if (blocker.lockedObject() != null) {
-                text.append(" on ").append(Blocker.oneLine(blocker.lockedObject()));
+                text.append(" on ").append(BlockerText.oneLine(blocker.lockedObject()));
             }
         }
         append(text, "query", query(blocker.queryOnOneLine()));
@@ -140,20 +141,12 @@ public class LockTimeoutFailureAnalyzer extends AbstractFailureAnalyzer<LockTime
 
     private static void append(StringBuilder text, String label, String value) {
         if (value != null && !value.isEmpty()) {
-            text.append(", ").append(label).append(' ').append(Blocker.oneLine(value));
+            text.append(", ").append(label).append(' ').append(BlockerText.oneLine(value));
         }
     }
 
     private static String query(String line) {
-        if (line == null) {
-            return null;
-        }
-        if (line.length() <= MAX_QUERY_LENGTH) {
-            return line;
-        }
-        // never cut between the two halves of a surrogate pair (an emoji, say)
-        int end = Character.isHighSurrogate(line.charAt(MAX_QUERY_LENGTH - 1)) ? MAX_QUERY_LENGTH - 1 : MAX_QUERY_LENGTH;
-        return line.substring(0, end) + "...";
+        return BlockerText.cut(line, MAX_QUERY_LENGTH);
     }
 
     static String duration(Duration duration) {

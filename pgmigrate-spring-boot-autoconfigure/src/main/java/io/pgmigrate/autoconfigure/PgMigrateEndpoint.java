@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Locale;
 
 import io.pgmigrate.core.Blocker;
+import io.pgmigrate.core.BlockerText;
 import io.pgmigrate.core.BlockerReport;
 import io.pgmigrate.core.Durations;
 import io.pgmigrate.core.WaitCancellation;
@@ -92,12 +93,8 @@ public class PgMigrateEndpoint {
     }
 
     private String cut(String text) {
-        // characters counted as PostgreSQL's left() counts them when the watcher cuts a query (code points): a
-        // query kept whole for the log is shown whole here too, and no cut splits a surrogate pair (an emoji, say)
-        if (text == null || text.codePointCount(0, text.length()) <= this.maxTextLength) {
-            return text;
-        }
-        return text.substring(0, text.offsetByCodePoints(0, this.maxTextLength)) + "...";
+        // a query kept whole for the log is shown whole here too
+        return BlockerText.cut(text, this.maxTextLength);
     }
 
     /**

@@ -1,0 +1,62 @@
+package io.pgmigrate.core;
+
+import java.time.Duration;
+import java.time.Instant;
+
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.entry;
+
+/** The one way a blocker and its texts are written: escaping, one line, cutting, the order of the facts. */
+class BlockerTextTest {
+
+    @Test
+    void aValueCannotEndEarlyAndForgeAnotherPairOrALine() {
+        assertThat(BlockerText.value("report")).isEqualTo("report");
+        assertThat(BlockerText.value("")).isEqualTo("\"\"");
+        assertThat(BlockerText.value("x\" outcome=terminated")).isEqualTo("\"x\\\" outcome=terminated\"");
+        assertThat(BlockerText.value("a\\b")).isEqualTo("\"a\\\\b\"");
+        assertThat(BlockerText.value("SELECT 1\u2028WARN forged\u0085\r\nline")).isEqualTo(
+                "\"SELECT 1 WARN forged line\"");
+        StringBuilder line = new StringBuilder("fact:");
+        BlockerText.append(line, "user", "app");
+        BlockerText.append(line, "client", null);
+        BlockerText.append(line, "application", "");
+        BlockerText.append(line, "query", "SELECT\n  1");
+        assertThat(line).hasToString("fact: user=app query=\"SELECT 1\"");
+    }
+
+    @Test
+    void aCutCountsCharactersAsPostgresDoesAndNeverSplitsAnEmoji() {
+        String emojis = "\uD83D\uDE00".repeat(5);
+        assertThat(BlockerText.cut(emojis, 5)).isEqualTo(emojis);
+        assertThat(BlockerText.cut(emojis, 3)).isEqualTo("\uD83D\uDE00".repeat(3) + "...");
+        assertThat(BlockerText.cut("SELECT 1", 6)).isEqualTo("SELECT...");
+        assertThat(BlockerText.cut(null, 6)).isNull();
+    }
+
+    @Test
+    void theFactsOfABlockerComeInTheOrderOfTheLogLineAndLeaveOutWhatPostgresDidNotShow() {
+        Blocker blocker = new Blocker(4711, 42, "app", "shop", "report", null, "idle in transaction",
+                "SELECT * FROM orders", Instant.EPOCH, Instant.EPOCH, Duration.ofMillis(2500), null, "AccessShareLock",
+                true, "public.orders", Duration.ofSeconds(1), null, Blocker.CLIENT_BACKEND, "relation", false);
+        assertThat(BlockerText.fields(blocker)).containsExactly(
+                entry("pid", 4711),
+                entry("blocked_pid", 42),
+                entry("user", "app"),
+                entry("database", "shop"),
+                entry("application", "report"),
+                entry("backend_type", "client backend"),
+                entry("state", "idle in transaction"),
+                entry("age", "2.5s"),
+                entry("lock", "AccessShareLock"),
+                entry("lock_granted", true),
+                entry("object", "public.orders"),
+                entry("waited", "1s"),
+                entry("query", "SELECT * FROM orders"));
+        assertThat(BlockerText.line(blocker)).isEqualTo("pid=4711 user=app application=report "
+                + "backend_type=\"client backend\" state=\"idle in transaction\" transaction_age=2.5s "
+                + "query=\"SELECT * FROM orders\"");
+    }
+}
