@@ -16,7 +16,7 @@ import org.slf4j.LoggerFactory;
  * connection returns to its pool unchanged. Values are sent as parameters of {@code set_config()}, never
  * spliced into SQL.
  */
-public final class SessionSettings {
+final class SessionSettings {
 
     private static final Logger log = LoggerFactory.getLogger(SessionSettings.class);
 

@@ -18,8 +18,8 @@ import io.pgmigrate.core.Blocker;
 import io.pgmigrate.core.BlockingAction;
 import io.pgmigrate.core.Durations;
 import io.pgmigrate.core.GuardListener;
+import io.pgmigrate.core.GuardedRun;
 import io.pgmigrate.core.LockTimeoutEvent;
-import io.pgmigrate.core.MigrationRun;
 import io.pgmigrate.core.LogLines;
 import io.pgmigrate.core.StandardBlockingAction;
 import io.pgmigrate.core.WaitCancellation;
@@ -79,7 +79,7 @@ import org.slf4j.Logger;
 public final class FlywayGuard {
 
     /** The application_name of every connection Flyway opens under the guard. */
-    public static final String APPLICATION_NAME = "pgmigrate-migration";
+    public static final String APPLICATION_NAME = GuardedRun.APPLICATION_NAME;
 
     /**
      * The {@code client_connection_check_interval} of Flyway's connections (PostgreSQL 14 and later, on platforms
@@ -187,8 +187,8 @@ public final class FlywayGuard {
                     + "(Flyway.configure().dataSource(...)) before calling FlywayGuard.migrate");
         }
         Instant started = Instant.now();
-        GuardedRun run = new GuardedRun(listener, settings.lockTimeout(),
-                (events) -> new Watcher(watcherDataSource(dataSource), settings.watch(), action, events));
+        GuardedRun run = new GuardedRun(listener, settings.lockTimeout(), SelfBlock.TEXT, watcherDataSource(dataSource),
+                settings.watch(), action);
         run.events().runStarted(started);
         Watcher watcher = run.watcher();
         String failure = null;
@@ -203,9 +203,7 @@ public final class FlywayGuard {
         }
         finally {
             watcher.close();
-            MigrationRun summary = new MigrationRun(started, Instant.now(), failure == null, run.applied(),
-                    run.migrationPids(), run.reports(), failure);
-            run.events().runFinished(summary);
+            run.finish(started, failure);
         }
     }
 
@@ -223,9 +221,9 @@ public final class FlywayGuard {
                     // Flyway wraps what the callback threw; the guard's own explanation is the one to show
                     throw unpinned;
                 }
-                GuardedRun.Step failed = run.failed(ex);
+                GuardedRun.Step failed = run.failed((event) -> callbackFailed(ex, event));
                 // asked whatever the failure, so a cancellation never lingers into the next attempt
-                WaitCancellation cancelled = failed == null ? null : run.watcher().cancelledWait(failed.pid);
+                WaitCancellation cancelled = failed == null ? null : run.watcher().cancelledWait(failed.pid());
                 if (Thread.currentThread().isInterrupted()) {
                     // the interrupt flag stays set for the caller; an interrupted run is never retried
                     if (cancelled != null && cancelled.reason() == WaitCancellation.Reason.INTERRUPT) {
@@ -239,95 +237,74 @@ public final class FlywayGuard {
                     throw ex;
                 }
                 if (stalled) {
-                    if (failed.callback) {
-                        throw ApplicationStallException.ofCallback(failed.name, cancelled, run.applied(), ex);
+                    if (failed.callback()) {
+                        throw ApplicationStallException.ofCallback(failed.name(), cancelled, run.applied(), ex);
                     }
-                    if (!failed.inTransaction) {
-                        throw new ApplicationStallException(failed.name, cancelled, attempt, false,
-                                invalidIndexesLeft(dataSource, failed), ex);
+                    if (!failed.inTransaction()) {
+                        throw new ApplicationStallException(failed.name(), cancelled, attempt, false,
+                                GuardedRun.invalidIndexesLeft(dataSource, failed), ex);
                     }
                     if (attempt > settings.lockRetries()) {
-                        throw new ApplicationStallException(failed.name, cancelled, attempt, true, null, ex);
+                        throw new ApplicationStallException(failed.name(), cancelled, attempt, true, null, ex);
                     }
                     Duration delay = settings.retryDelay(attempt);
                     log.atWarn()
-                        .addKeyValue("migration", failed.name)
+                        .addKeyValue("migration", failed.name())
                         .addKeyValue("max_application_stall", Durations.human(cancelled.maxApplicationStall()))
                         .addKeyValue("attempt", attempt)
                         .addKeyValue("retry_in", Durations.human(delay))
                         .log("pgmigrate: migration's lock wait was cancelled because the application queued behind "
                                 + "it, and it was rolled back; retrying: migration=\"{}\" max_application_stall={} "
-                                + "attempt={} retry_in={}", failed.name,
+                                + "attempt={} retry_in={}", failed.name(),
                                 Durations.human(cancelled.maxApplicationStall()), attempt, Durations.human(delay));
                     pause(delay, ex);
                     continue;
                 }
-                if (failed.callback) {
+                if (failed.callback()) {
                     // never retried: a second migrate() would run other callbacks than the ones that failed
                     LockTimeoutEvent event = new LockTimeoutEvent(failed.work(), settings.lockTimeout(), attempt,
                             false, failed.blockers());
                     run.events().lockTimeout(event);
-                    throw new CallbackLockTimeoutException(failed.name, settings.lockTimeout(), failed.blockers(),
+                    throw new CallbackLockTimeoutException(failed.name(), settings.lockTimeout(), failed.blockers(),
                             run.applied(), failed.blockedByOwnConnection(), actionName(), ex);
                 }
-                if (!failed.name.equals(lastMigration)) {
+                if (!failed.name().equals(lastMigration)) {
                     blockersSeen.clear();
-                    lastMigration = failed.name;
+                    lastMigration = failed.name();
                 }
                 List<Blocker> blockers = failed.blockers();
                 // the latest sighting of each blocking transaction: its age is the longest seen
                 blockers.forEach((blocker) -> blockersSeen.put(blocker.key(), blocker));
                 // a wait for another connection of the run is a deadlock: a retry would wait the same way
-                boolean retry = failed.inTransaction && !failed.blockedByOwnConnection()
+                boolean retry = failed.inTransaction() && !failed.blockedByOwnConnection()
                         && attempt <= settings.lockRetries();
-                LockTimeoutEvent event = new LockTimeoutEvent(failed.name, settings.lockTimeout(), attempt, retry,
+                LockTimeoutEvent event = new LockTimeoutEvent(failed.name(), settings.lockTimeout(), attempt, retry,
                         blockers);
-                if (!failed.inTransaction) {
+                if (!failed.inTransaction()) {
                     run.events().lockTimeout(event);
-                    throw new NonTransactionalLockTimeoutException(failed.name, settings.lockTimeout(), blockers,
-                            failed.selfBlocked(), failed.blockedByOwnConnection(), invalidIndexesLeft(dataSource,
+                    throw new NonTransactionalLockTimeoutException(failed.name(), settings.lockTimeout(), blockers,
+                            failed.selfBlocked(), failed.blockedByOwnConnection(), GuardedRun.invalidIndexesLeft(dataSource,
                                     failed), ex);
                 }
                 if (!retry) {
                     run.events().lockTimeout(event);
-                    throw new LockTimeoutExhaustedException(failed.name, settings.lockTimeout(), attempt,
+                    throw new LockTimeoutExhaustedException(failed.name(), settings.lockTimeout(), attempt,
                             List.copyOf(blockersSeen.values()), failed.blockedByOwnConnection(), actionName(), ex);
                 }
                 Duration delay = settings.retryDelay(attempt);
                 log.atWarn()
-                    .addKeyValue("migration", failed.name)
+                    .addKeyValue("migration", failed.name())
                     .addKeyValue("lock_timeout", BlockerText.lockTimeout(settings.lockTimeout()))
                     .addKeyValue("attempt", attempt)
                     .addKeyValue("retry_in", Durations.human(delay))
                     .addKeyValue("blockers", blockers.size())
                     .log("pgmigrate: migration hit the lock timeout and was rolled back; retrying: migration=\"{}\" "
-                            + "lock_timeout={} attempt={} retry_in={} blockers={}", failed.name,
+                            + "lock_timeout={} attempt={} retry_in={} blockers={}", failed.name(),
                             BlockerText.lockTimeout(settings.lockTimeout()), attempt, Durations.human(delay),
                             blockers.size());
                 run.events().lockTimeout(event);
                 pause(delay, ex);
             }
-        }
-    }
-
-    /**
-     * The invalid indexes a failed non-transactional migration left, asked on a new connection once Flyway has
-     * given its own back; {@code null}, after a WARN line, when that cannot be told.
-     */
-    private static List<String> invalidIndexesLeft(DataSource dataSource, GuardedRun.Step failed) {
-        if (failed.invalidIndexesBefore == null) {
-            return null;
-        }
-        try {
-            return InvalidIndexes.leftSince(dataSource, failed.invalidIndexesBefore);
-        }
-        catch (SQLException | RuntimeException ex) {
-            log.atWarn()
-                .addKeyValue("migration", failed.name)
-                .addKeyValue("error", String.valueOf(ex.getMessage()))
-                .log("pgmigrate: could not list the invalid indexes a failed migration left; check "
-                        + "pg_index.indisvalid yourself: migration=\"{}\" error={}", failed.name, ex.getMessage());
-            return null;
         }
     }
 
@@ -357,7 +334,7 @@ public final class FlywayGuard {
         Callback callback = new GuardCallback(run);
         FluentConfiguration copy = Flyway.configure(configuration.getClassLoader())
             .configuration(configuration)
-            .dataSource(new GuardedDataSource(dataSource, session, Set.of(CLIENT_CONNECTION_CHECK), run));
+            .dataSource(run.dataSource(dataSource, session, Set.of(CLIENT_CONNECTION_CHECK)));
         // first: Flyway sorts the callbacks by name in a stable sort, and this one must run before any other
         copy.callbacks(prepend(callback, copy.getCallbacks()));
         Flyway guarded = copy.load();
@@ -379,6 +356,19 @@ public final class FlywayGuard {
         return all;
     }
 
+    /** Whether Flyway's failure says a callback of the event failed ("Error while executing afterMigrate callback"). */
+    private static boolean callbackFailed(Throwable failure, String event) {
+        String marker = "Error while executing " + event + " callback";
+        Throwable current = failure;
+        for (int depth = 0; current != null && depth < 32; depth++) {
+            if (current.getMessage() != null && current.getMessage().contains(marker)) {
+                return true;
+            }
+            current = current.getCause();
+        }
+        return false;
+    }
+
     private static <T extends Throwable> T causeOfType(Throwable failure, Class<T> type) {
         Throwable current = failure;
         for (int depth = 0; current != null && depth < 32; depth++) {
@@ -396,23 +386,23 @@ public final class FlywayGuard {
      */
     private static FlywayException interrupted(DataSource dataSource, GuardedRun.Step failed,
             WaitCancellation cancelled, FlywayException cause) {
-        String kind = failed.callback ? "callback" : "migration";
+        String kind = failed.callback() ? "callback" : "migration";
         StringBuilder message = new StringBuilder("pgmigrate: ").append(failed.work())
             .append(" was interrupted while it waited for a lock; pgmigrate cancelled its wait and does not retry it: ")
-            .append(kind).append("=\"").append(failed.name).append("\" pid=").append(cancelled.pid());
+            .append(kind).append("=\"").append(failed.name()).append("\" pid=").append(cancelled.pid());
         if (cancelled.waitingFor() != null) {
             message.append(" object=").append(cancelled.waitingFor());
         }
-        if (failed.callback) {
+        if (failed.callback()) {
             message.append(ApplicationStallException.CALLBACK_LEFT);
         }
-        else if (failed.inTransaction) {
+        else if (failed.inTransaction()) {
             message.append("\nPostgreSQL rolled it back: nothing of it is left, and the schema history has no row "
                     + "for it.");
         }
         else {
             message.append(NonTransactionalLockTimeoutException.NOT_ROLLED_BACK);
-            NonTransactionalLockTimeoutException.appendLeftovers(message, invalidIndexesLeft(dataSource, failed));
+            NonTransactionalLockTimeoutException.appendLeftovers(message, GuardedRun.invalidIndexesLeft(dataSource, failed));
         }
         return new FlywayException(message.toString(), cause);
     }

@@ -1,8 +1,11 @@
 package io.pgmigrate.flyway;
 
+import io.pgmigrate.core.GuardedRun;
+
 import java.sql.SQLException;
 
 import org.flywaydb.core.api.FlywayException;
+import org.flywaydb.core.api.MigrationInfo;
 import org.flywaydb.core.api.callback.Callback;
 import org.flywaydb.core.api.callback.Context;
 import org.flywaydb.core.api.callback.Event;
@@ -60,7 +63,11 @@ final class GuardCallback implements Callback {
     public void handle(Event event, Context context) {
         try {
             switch (event) {
-                case BEFORE_EACH_MIGRATE -> run.migrationStarting(context.getConnection(), context.getMigrationInfo());
+                case BEFORE_EACH_MIGRATE -> {
+                    String migration = name(context.getMigrationInfo());
+                    run.migrationStarting(context.getConnection(), migration,
+                            (connected, now) -> new UnpinnedConnectionException(migration, connected, now));
+                }
                 case AFTER_EACH_MIGRATE -> run.migrationEnded(true);
                 case AFTER_EACH_MIGRATE_ERROR -> run.migrationEnded(false);
                 default -> run.callbackStarting(context.getConnection(), event.getId());
@@ -75,5 +82,14 @@ final class GuardCallback implements Callback {
     @Override
     public String getCallbackName() {
         return NAME;
+    }
+
+    /** {@code 2 (add email)} for a versioned migration, {@code repeatable (views)} for a repeatable one. */
+    static String name(MigrationInfo info) {
+        if (info == null) {
+            return "unknown";
+        }
+        String description = info.getDescription() == null ? "" : info.getDescription();
+        return (info.getVersion() == null ? "repeatable" : info.getVersion().getVersion()) + " (" + description + ")";
     }
 }

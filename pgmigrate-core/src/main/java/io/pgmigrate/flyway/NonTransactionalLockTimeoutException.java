@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.List;
 
 import io.pgmigrate.core.BlockerText;
+import io.pgmigrate.core.GuardedRun;
 import io.pgmigrate.core.Blocker;
 import org.flywaydb.core.api.FlywayException;
 
@@ -110,7 +111,7 @@ public class NonTransactionalLockTimeoutException extends FlywayException {
         else if (!invalidIndexes.isEmpty()) {
             message.append("\nIt left ").append(invalidIndexes.size() == 1 ? "an INVALID index" : "INVALID indexes")
                 .append("; drop ").append(invalidIndexes.size() == 1 ? "it" : "them").append(" before migrating again:");
-            invalidIndexes.forEach((name) -> message.append("\n  ").append(InvalidIndexes.drop(name)));
+            invalidIndexes.forEach((name) -> message.append("\n  ").append(GuardedRun.dropStatement(name)));
         }
         else {
             message.append("\nIt left no INVALID index.");
@@ -161,6 +162,6 @@ public class NonTransactionalLockTimeoutException extends FlywayException {
 
     /** The statements that drop {@link #invalidIndexes()}: {@code DROP INDEX CONCURRENTLY IF EXISTS <name>;}. */
     public List<String> dropStatements() {
-        return invalidIndexes == null ? List.of() : invalidIndexes.stream().map(InvalidIndexes::drop).toList();
+        return invalidIndexes == null ? List.of() : invalidIndexes.stream().map(GuardedRun::dropStatement).toList();
     }
 }

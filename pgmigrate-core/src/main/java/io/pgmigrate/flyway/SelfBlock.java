@@ -1,5 +1,7 @@
 package io.pgmigrate.flyway;
 
+import io.pgmigrate.core.GuardedRun;
+
 /**
  * What pgmigrate says when a step waits for a connection of its own run, which it never ends: the cause and the
  * fix, one pair for Flyway's lock connection and one for any other connection of the run.
@@ -25,6 +27,10 @@ final class SelfBlock {
     /** The fix for a wait for another connection of the run. */
     static final String OWN_CONNECTION_FIX = "run the step's statements on the connection Flyway gives it "
             + "(Context.getConnection()), or commit or close the other connection before the step needs the lock.";
+
+    /** All of it, for the run's ERROR lines. */
+    static final GuardedRun.SelfBlockText TEXT = new GuardedRun.SelfBlockText("Flyway's own connection", CAUSE, FIX,
+            OWN_CONNECTION_CAUSE, OWN_CONNECTION_FIX);
 
     private SelfBlock() {
     }

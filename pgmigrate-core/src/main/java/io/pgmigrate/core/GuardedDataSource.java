@@ -1,4 +1,4 @@
-package io.pgmigrate.flyway;
+package io.pgmigrate.core;
 
 import java.io.PrintWriter;
 import java.lang.reflect.InvocationHandler;
@@ -17,11 +17,9 @@ import java.util.logging.Logger;
 
 import javax.sql.DataSource;
 
-import io.pgmigrate.core.LogLines;
-import io.pgmigrate.core.SessionSettings;
 
 /**
- * The DataSource Flyway uses under the guard. Every connection it hands out is registered with the run (so
+ * The DataSource a migration tool uses under the guard ({@link GuardedRun#dataSource}). Every connection it hands out is registered with the run (so
  * the watcher never acts on it) and prepared with the run's session settings; when Flyway closes it, the
  * settings and the autocommit mode are put back before it goes back to the pool, and the run forgets it: from
  * then on it may be an application's session like any other. Nothing of the guard stays on a connection the
@@ -67,7 +65,7 @@ final class GuardedDataSource implements DataSource {
     private Connection guard(Connection connection) throws SQLException {
         int pid = 0;
         try {
-            pid = backendPid(connection);
+            pid = GuardedRun.backendPid(connection);
             run.connectionOpened(pid);
             boolean autoCommit = connection.getAutoCommit();
             // session-level settings, committed at once: a later rollback must not undo them
@@ -92,13 +90,6 @@ final class GuardedDataSource implements DataSource {
         }
     }
 
-    private static int backendPid(Connection connection) throws SQLException {
-        try (Statement statement = connection.createStatement();
-                ResultSet rows = statement.executeQuery("SELECT pg_backend_pid()")) {
-            rows.next();
-            return rows.getInt(1);
-        }
-    }
 
     /**
      * Passes everything to the real connection, except close, which restores it first and, once it is closed (back

@@ -1,10 +1,11 @@
-package io.pgmigrate.flyway;
+package io.pgmigrate.core;
 
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -13,27 +14,43 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.Function;
+import java.util.function.BiFunction;
+import java.util.function.Predicate;
 
-import io.pgmigrate.core.BlockerText;
-import io.pgmigrate.core.Blocker;
-import io.pgmigrate.core.BlockerReport;
-import io.pgmigrate.core.LogLines;
-import io.pgmigrate.core.GuardListener;
-import io.pgmigrate.core.SelfBlockedEvent;
-import io.pgmigrate.core.Watcher;
-import org.flywaydb.core.api.MigrationInfo;
+import javax.sql.DataSource;
+
 import org.slf4j.Logger;
 
 /**
- * What one {@link FlywayGuard#migrate} call knows while it runs, over all its attempts: the connections of
- * the run, the step running now (a migration, or the callbacks of one event) and the blockers the watcher saw
- * for it. Flyway runs one step at a time, on one thread, so a step ends when the next one starts (or when its
- * connection is closed). While a step runs, every open connection of the run is watched under the step's name:
- * the step's own connection, and any other one its code opened through Flyway's DataSource. The watcher's
- * thread reads what the migrating thread writes.
+ * One guarded run of a migration tool, over all its attempts, whatever the tool: the connections the tool opened
+ * (prepared through {@link #dataSource}, restored when it closes them, never acted on while it has them), the step
+ * running now (a migration, or the callbacks of one event) and the blockers the watcher saw for it, the waits for
+ * a connection of the run itself, and the complete record of the run ({@link #finish}). A tool runs one step at a
+ * time, on one thread, so a step ends when the next one starts (or when its connection is closed). While a step
+ * runs, every open connection of the run is watched under the step's name: the step's own connection, and any
+ * other one its code opened through the tool's DataSource. The watcher's thread reads what the migrating thread
+ * writes.
+ * <p>
+ * For migration-tool adapters ({@code io.pgmigrate.flyway.FlywayGuard}); applications use an adapter, not this.
  */
-final class GuardedRun implements GuardListener {
+public final class GuardedRun implements GuardListener {
+
+    /** The application_name of every connection a guarded run's tool opens. */
+    public static final String APPLICATION_NAME = "pgmigrate-migration";
+
+    /**
+     * What the run's ERROR lines say when a step waits for a connection of its own run, in the tool's words.
+     *
+     * @param lockConnection the tool's connection that holds its lock, for example {@code Flyway's own connection}
+     * @param cause why a step waits for it, in one sentence
+     * @param fix what ends the problem
+     * @param ownConnectionCause why a step waits for another connection of the run, in one sentence
+     * @param ownConnectionFix what ends that
+     */
+    public record SelfBlockText(String lockConnection, String cause, String fix, String ownConnectionCause,
+            String ownConnectionFix) {
+    }
+
 
     private static final Logger log = LogLines.logger("io.pgmigrate");
 
@@ -55,7 +72,7 @@ final class GuardedRun implements GuardListener {
     }
 
     /** One step (a migration, or the callbacks of one event) while it runs, and after it failed. */
-    static final class Step {
+    public static final class Step {
 
         /** {@code 2 (add email)} for a migration, the event for callbacks: {@code afterMigrate}. */
         final String name;
@@ -79,8 +96,28 @@ final class GuardedRun implements GuardListener {
             this.invalidIndexesBefore = invalidIndexesBefore;
         }
 
+        /** {@code 2 (add email)} for a migration, the event for callbacks: {@code afterMigrate}. */
+        public String name() {
+            return name;
+        }
+
+        /** Whether the step is the callbacks of an event rather than a migration. */
+        public boolean callback() {
+            return callback;
+        }
+
+        /** The backend that runs it. */
+        public int pid() {
+            return pid;
+        }
+
+        /** Whether it runs in a transaction; {@code false} for callbacks, whose transaction is not known. */
+        public boolean inTransaction() {
+            return inTransaction;
+        }
+
         /** What reports say was blocked: {@code migration 2 (add email)}, {@code callback afterMigrate}. */
-        String work() {
+        public String work() {
             return (callback ? "callback " : "migration ") + name;
         }
 
@@ -91,16 +128,16 @@ final class GuardedRun implements GuardListener {
             }
         }
 
-        synchronized List<Blocker> blockers() {
+        public synchronized List<Blocker> blockers() {
             return List.copyOf(blockers.values());
         }
 
-        synchronized Duration lockWait() {
+        public synchronized Duration lockWait() {
             return lockWait;
         }
 
         /** Whether it was seen waiting for Flyway's lock connection (Flyway's transactional advisory lock). */
-        synchronized boolean selfBlocked() {
+        public synchronized boolean selfBlocked() {
             return selfBlock == SelfBlockKind.FLYWAY_LOCK;
         }
 
@@ -108,12 +145,12 @@ final class GuardedRun implements GuardListener {
          * Whether it was seen waiting for another connection of its own run: a deadlock within the run that no
          * blocking action and no retry can resolve.
          */
-        synchronized boolean blockedByOwnConnection() {
+        public synchronized boolean blockedByOwnConnection() {
             return selfBlock == SelfBlockKind.OWN_CONNECTION;
         }
 
         /** The connection of the run it waited for, {@code null} when it waited for none. */
-        synchronized Blocker selfBlocker() {
+        public synchronized Blocker selfBlocker() {
             return selfBlocker;
         }
 
@@ -129,6 +166,7 @@ final class GuardedRun implements GuardListener {
     }
 
     private final GuardListener events;
+    private final SelfBlockText selfBlockText;
     private final Duration lockTimeout;
     private final Watcher watcher;
     private final Set<Integer> connectionPids = ConcurrentHashMap.newKeySet();
@@ -148,21 +186,40 @@ final class GuardedRun implements GuardListener {
     private volatile Step failed;
 
     /**
+     * A run whose watcher is not started yet.
+     * @param listener the application's listeners; the run builds its fan-out once: the log, this run's record,
+     *        then these
      * @param lockTimeout the lock timeout of the migration statements, {@code null} when none is set
-     * @param watcherFactory builds the run's watcher around the listener it must report to (this run)
+     * @param selfBlockText what the ERROR lines about a wait for the run's own connections say
+     * @param watcherDataSource where the watcher's own connection comes from
+     * @param settings the watcher's settings
+     * @param action what the watcher does with blockers
      */
-    GuardedRun(GuardListener listener, Duration lockTimeout, Function<GuardListener, Watcher> watcherFactory) {
+    public GuardedRun(GuardListener listener, Duration lockTimeout, SelfBlockText selfBlockText,
+            DataSource watcherDataSource, WatchSettings settings, BlockingAction action) {
         this.events = GuardListener.of(List.of(this, listener));
         this.lockTimeout = lockTimeout;
-        this.watcher = watcherFactory.apply(events);
+        this.selfBlockText = selfBlockText;
+        this.watcher = new Watcher(watcherDataSource, settings, action, events);
+    }
+
+    /**
+     * The DataSource the tool must migrate with: every connection it hands out is registered with this run and
+     * prepared with the given session settings, which are put back when the tool closes it.
+     * @param delegate the tool's own DataSource
+     * @param session the settings of every connection, applied at session level
+     * @param optional those of the settings that are left out where the server does not have them or refuses them
+     */
+    public DataSource dataSource(DataSource delegate, Map<String, String> session, Set<String> optional) {
+        return new GuardedDataSource(delegate, session, optional, this);
     }
 
     /** Every listener of the run, this run's record first: built once, used for the run's and the watcher's events. */
-    GuardListener events() {
+    public GuardListener events() {
         return events;
     }
 
-    Watcher watcher() {
+    public Watcher watcher() {
         return watcher;
     }
 
@@ -206,7 +263,7 @@ final class GuardedRun implements GuardListener {
     }
 
     /** Forgets the failure and the connections of the previous attempt. */
-    void attemptStarting() {
+    public void attemptStarting() {
         failed = null;
         running = null;
         last = null;
@@ -215,16 +272,23 @@ final class GuardedRun implements GuardListener {
         openPids.clear();
     }
 
-    /** BEFORE_EACH_MIGRATE, on the migration connection, inside the migration's transaction if it has one. */
-    void migrationStarting(Connection connection, MigrationInfo info) throws SQLException {
+    /**
+     * A migration is about to run on the given connection, inside its transaction if it has one (Flyway's
+     * BEFORE_EACH_MIGRATE).
+     * @param name the migration, for example {@code 2 (add email)}
+     * @param unpinned the adapter's failure for a connection that moved to another backend since it was prepared
+     *        (a transaction pooler), given the pid at connect and the pid now; thrown, and the migration not started
+     */
+    public void migrationStarting(Connection connection, String name,
+            BiFunction<Integer, Integer, ? extends RuntimeException> unpinned) throws SQLException {
         int pid = backendPid(connection);
         if (connection instanceof GuardedDataSource.GuardedConnection guarded && guarded.backendPid() != pid) {
             // a transaction pooler gave the migration another server connection than the one prepared at connect
-            throw new UnpinnedConnectionException(name(info), guarded.backendPid(), pid);
+            throw unpinned.apply(guarded.backendPid(), pid);
         }
         boolean inTransaction = !connection.getAutoCommit();
-        Step migration = new Step(name(info), false, pid, inTransaction,
-                inTransaction ? null : invalidIndexes(connection, name(info)));
+        Step migration = new Step(name, false, pid, inTransaction,
+                inTransaction ? null : invalidIndexes(connection, name));
         if (!migrationPids.contains(pid)) {
             migrationPids.add(pid);
             log.atInfo().addKeyValue("pid", pid).log("pgmigrate: migrating as PostgreSQL backend pid {}", pid);
@@ -238,7 +302,7 @@ final class GuardedRun implements GuardListener {
      * The callbacks of an event are about to run on the given connection (Flyway's main, event or migration
      * connection). An error event means the step before it failed, unless a migration already said so.
      */
-    void callbackStarting(Connection connection, String event) throws SQLException {
+    public void callbackStarting(Connection connection, String event) throws SQLException {
         int pid = connection instanceof GuardedDataSource.GuardedConnection guarded ? guarded.backendPid()
                 : backendPid(connection);
         Step previous = last;
@@ -264,7 +328,7 @@ final class GuardedRun implements GuardListener {
      * AFTER_EACH_MIGRATE or AFTER_EACH_MIGRATE_ERROR, before the callbacks of that event, which run in the
      * migration's transaction and stay part of its step; no SQL: after an error the transaction is aborted.
      */
-    void migrationEnded(boolean success) {
+    public void migrationEnded(boolean success) {
         Step migration = last;
         if (migration == null || migration.callback) {
             return;
@@ -279,47 +343,63 @@ final class GuardedRun implements GuardListener {
     }
 
     /**
-     * The step that failed in the current attempt with the given failure: the migration Flyway reported failed,
-     * or else the step running when it failed (a failed callback: Flyway says which event's callback failed);
-     * {@code null} when the failure came from none of them.
+     * The step that failed in the current attempt: the migration the tool reported failed, or else the step running
+     * when it failed; {@code null} when the failure came from none of them.
+     * @param callbackFailed whether the tool's failure says a callback of the given event failed
      */
-    Step failed(Throwable failure) {
+    public Step failed(Predicate<String> callbackFailed) {
         Step step = failed != null ? failed : last;
-        if (step != null && step.callback && !callbackFailed(failure, step.name)) {
+        if (step != null && step.callback && !callbackFailed.test(step.name)) {
             return null;
         }
         return step;
     }
-
-    /** Whether Flyway's failure says a callback of the event failed ("Error while executing afterMigrate callback"). */
-    private static boolean callbackFailed(Throwable failure, String event) {
-        String marker = "Error while executing " + event + " callback";
-        Throwable current = failure;
-        for (int depth = 0; current != null && depth < 32; depth++) {
-            if (current.getMessage() != null && current.getMessage().contains(marker)) {
-                return true;
-            }
-            current = current.getCause();
-        }
-        return false;
-    }
-
 
     /** Whether a blocker is a connection of this very run (Flyway's own main connection, for example). */
     boolean ownConnection(Blocker blocker) {
         return connectionPids.contains(blocker.pid());
     }
 
-    int applied() {
+    public int applied() {
         return applied.get();
     }
 
-    List<Integer> migrationPids() {
-        return List.copyOf(migrationPids);
+    /**
+     * The run is over and its watcher closed: its complete record, which the listeners get too.
+     * @param failure the failure's message, {@code null} on success
+     */
+    public MigrationRun finish(Instant started, String failure) {
+        MigrationRun run = new MigrationRun(started, Instant.now(), failure == null, applied.get(),
+                List.copyOf(migrationPids), new ArrayList<>(reports), failure);
+        events.runFinished(run);
+        return run;
     }
 
-    List<BlockerReport> reports() {
-        return new ArrayList<>(reports);
+    /**
+     * The invalid indexes a failed step outside a transaction left, asked on a new connection once the tool has
+     * given its own back; {@code null}, after a WARN line, when that cannot be told or the step ran in a
+     * transaction.
+     */
+    public static List<String> invalidIndexesLeft(DataSource dataSource, Step failed) {
+        if (failed.invalidIndexesBefore == null) {
+            return null;
+        }
+        try {
+            return InvalidIndexes.leftSince(dataSource, failed.invalidIndexesBefore);
+        }
+        catch (SQLException | RuntimeException ex) {
+            log.atWarn()
+                .addKeyValue("migration", failed.name)
+                .addKeyValue("error", String.valueOf(ex.getMessage()))
+                .log("pgmigrate: could not list the invalid indexes a failed migration left; check "
+                        + "pg_index.indisvalid yourself: migration=\"{}\" error={}", failed.name, ex.getMessage());
+            return null;
+        }
+    }
+
+    /** The statement that drops an invalid index, for messages. */
+    public static String dropStatement(String index) {
+        return InvalidIndexes.drop(index);
     }
 
     @Override
@@ -335,7 +415,7 @@ final class GuardedRun implements GuardListener {
                 continue;
             }
             step.saw(blocker);
-            if (!ownConnection(blocker) || !FlywayGuard.APPLICATION_NAME.equals(blocker.applicationName())) {
+            if (!ownConnection(blocker) || !APPLICATION_NAME.equals(blocker.applicationName())) {
                 continue;
             }
             if (blocker.pid() == lockConnectionPid && blocker.blockedPid() == step.pid) {
@@ -365,8 +445,8 @@ final class GuardedRun implements GuardListener {
             .addKeyValue("migration_pid", blocker.blockedPid())
             .addKeyValue("state", String.valueOf(blocker.state()))
             .addKeyValue("lock_timeout", lockTimeoutValue(event.lockTimeout()))
-            .log("pgmigrate: {} waits for Flyway's own connection and cannot finish. " + SelfBlock.CAUSE
-                    + " Fix: " + SelfBlock.FIX + " " + ending(blocker, event.lockTimeout())
+            .log("pgmigrate: {} waits for " + selfBlockText.lockConnection() + " and cannot finish. "
+                    + selfBlockText.cause() + " Fix: " + selfBlockText.fix() + " " + ending(blocker, event.lockTimeout())
                     + ": migration=\"{}\" pid={} migration_pid={} state=\"{}\" lock_timeout={}",
                     step, event.migration(), blocker.pid(), blocker.blockedPid(), blocker.state(),
                     lockTimeoutValue(event.lockTimeout()));
@@ -382,7 +462,7 @@ final class GuardedRun implements GuardListener {
             .addKeyValue("state", String.valueOf(blocker.state()))
             .addKeyValue("lock_timeout", lockTimeoutValue(lockTimeout))
             .log("pgmigrate: {} waits for another connection of its own run and cannot finish. "
-                    + SelfBlock.OWN_CONNECTION_CAUSE + " Fix: " + SelfBlock.OWN_CONNECTION_FIX + " "
+                    + selfBlockText.ownConnectionCause() + " Fix: " + selfBlockText.ownConnectionFix() + " "
                     + ending(blocker, lockTimeout) + ": step=\"{}\" pid={} blocked_pid={} state=\"{}\" lock_timeout={}",
                     capitalized(step.work()), step.work(), blocker.pid(), blocker.blockedPid(), blocker.state(),
                     lockTimeoutValue(lockTimeout));
@@ -428,20 +508,11 @@ final class GuardedRun implements GuardListener {
         }
     }
 
-    /** {@code 2 (add email)} for a versioned migration, {@code repeatable (views)} for a repeatable one. */
-    static String name(MigrationInfo info) {
-        if (info == null) {
-            return "unknown";
-        }
-        String description = info.getDescription() == null ? "" : info.getDescription();
-        return (info.getVersion() == null ? "repeatable" : info.getVersion().getVersion()) + " (" + description + ")";
-    }
-
     /**
      * The backend that runs the migration, asked again rather than taken from the connection's opening: behind a
      * transaction pooler they differ. Asking is harmless inside the migration's transaction.
      */
-    private static int backendPid(Connection connection) throws SQLException {
+    static int backendPid(Connection connection) throws SQLException {
         try (Statement statement = connection.createStatement();
                 ResultSet rows = statement.executeQuery("SELECT pg_backend_pid()")) {
             rows.next();

@@ -1,4 +1,4 @@
-package io.pgmigrate.flyway;
+package io.pgmigrate.core;
 
 import java.sql.Connection;
 import java.sql.ResultSet;
