@@ -19,6 +19,7 @@ import io.pgmigrate.core.BlockingAction;
 import io.pgmigrate.core.Durations;
 import io.pgmigrate.core.GuardListener;
 import io.pgmigrate.core.GuardedRun;
+import io.pgmigrate.core.RetryPolicy;
 import io.pgmigrate.core.LockTimeoutEvent;
 import io.pgmigrate.core.LogLines;
 import io.pgmigrate.core.StandardBlockingAction;
@@ -104,12 +105,6 @@ public final class FlywayGuard {
     public static final String FLYWAY_TRANSACTIONAL_LOCK_FIX = "flyway.postgresql.transactional.lock=false";
 
     private static final String CLIENT_CONNECTION_CHECK = "client_connection_check_interval";
-
-    /** PostgreSQL's lock_not_available: the lock timeout ran out. */
-    static final String LOCK_NOT_AVAILABLE = "55P03";
-
-    /** PostgreSQL's query_canceled: the statement was cancelled (here: its lock wait, by the watcher). */
-    static final String QUERY_CANCELED = "57014";
 
     private static final Logger log = LogLines.logger("io.pgmigrate");
 
@@ -224,29 +219,23 @@ public final class FlywayGuard {
                 GuardedRun.Step failed = run.failed((event) -> callbackFailed(ex, event));
                 // asked whatever the failure, so a cancellation never lingers into the next attempt
                 WaitCancellation cancelled = failed == null ? null : run.watcher().cancelledWait(failed.pid());
-                if (Thread.currentThread().isInterrupted()) {
-                    // the interrupt flag stays set for the caller; an interrupted run is never retried
-                    if (cancelled != null && cancelled.reason() == WaitCancellation.Reason.INTERRUPT) {
-                        throw interrupted(dataSource, failed, cancelled, ex);
-                    }
-                    throw ex;
-                }
-                boolean stalled = cancelled != null && cancelled.reason() == WaitCancellation.Reason.APPLICATION_STALL
-                        && isQueryCanceled(ex);
-                if (failed == null || !(stalled || isLockTimeout(ex))) {
-                    throw ex;
-                }
-                if (stalled) {
-                    if (failed.callback()) {
+                // the interrupt flag stays set for the caller; an interrupted run is never retried
+                RetryPolicy.Verdict verdict = RetryPolicy.verdict(failed, cancelled, ex,
+                        Thread.currentThread().isInterrupted(), attempt, settings.lockRetries());
+                switch (verdict) {
+                    case NOT_OURS -> throw ex;
+                    case INTERRUPTED -> throw interrupted(dataSource, failed, cancelled, ex);
+                    case STALLED_CALLBACK ->
                         throw ApplicationStallException.ofCallback(failed.name(), cancelled, run.applied(), ex);
-                    }
-                    if (!failed.inTransaction()) {
-                        throw new ApplicationStallException(failed.name(), cancelled, attempt, false,
-                                GuardedRun.invalidIndexesLeft(dataSource, failed), ex);
-                    }
-                    if (attempt > settings.lockRetries()) {
+                    case STALLED_OUTSIDE_TRANSACTION -> throw new ApplicationStallException(failed.name(), cancelled,
+                            attempt, false, GuardedRun.invalidIndexesLeft(dataSource, failed), ex);
+                    case STALLED_NO_RETRY_LEFT ->
                         throw new ApplicationStallException(failed.name(), cancelled, attempt, true, null, ex);
+                    default -> {
+                        // the lock-timeout verdicts and the retries, below
                     }
+                }
+                if (verdict == RetryPolicy.Verdict.RETRY_AFTER_STALL) {
                     Duration delay = settings.retryDelay(attempt);
                     log.atWarn()
                         .addKeyValue("migration", failed.name())
@@ -260,7 +249,7 @@ public final class FlywayGuard {
                     pause(delay, ex);
                     continue;
                 }
-                if (failed.callback()) {
+                if (verdict == RetryPolicy.Verdict.LOCK_TIMEOUT_CALLBACK) {
                     // never retried: a second migrate() would run other callbacks than the ones that failed
                     LockTimeoutEvent event = new LockTimeoutEvent(failed.work(), settings.lockTimeout(), attempt,
                             false, failed.blockers());
@@ -275,12 +264,10 @@ public final class FlywayGuard {
                 List<Blocker> blockers = failed.blockers();
                 // the latest sighting of each blocking transaction: its age is the longest seen
                 blockers.forEach((blocker) -> blockersSeen.put(blocker.key(), blocker));
-                // a wait for another connection of the run is a deadlock: a retry would wait the same way
-                boolean retry = failed.inTransaction() && !failed.blockedByOwnConnection()
-                        && attempt <= settings.lockRetries();
+                boolean retry = verdict.retried();
                 LockTimeoutEvent event = new LockTimeoutEvent(failed.name(), settings.lockTimeout(), attempt, retry,
                         blockers);
-                if (!failed.inTransaction()) {
+                if (verdict == RetryPolicy.Verdict.LOCK_TIMEOUT_OUTSIDE_TRANSACTION) {
                     run.events().lockTimeout(event);
                     throw new NonTransactionalLockTimeoutException(failed.name(), settings.lockTimeout(), blockers,
                             failed.selfBlocked(), failed.blockedByOwnConnection(), GuardedRun.invalidIndexesLeft(dataSource,
@@ -405,18 +392,6 @@ public final class FlywayGuard {
             NonTransactionalLockTimeoutException.appendLeftovers(message, GuardedRun.invalidIndexesLeft(dataSource, failed));
         }
         return new FlywayException(message.toString(), cause);
-    }
-
-    /** Whether the first SQL error in the failure's causes is PostgreSQL's query_canceled. */
-    private static boolean isQueryCanceled(Throwable failure) {
-        SQLException sql = causeOfType(failure, SQLException.class);
-        return sql != null && QUERY_CANCELED.equals(sql.getSQLState());
-    }
-
-    /** Whether the first SQL error in the failure's causes is PostgreSQL's lock_not_available. */
-    private static boolean isLockTimeout(Throwable failure) {
-        SQLException sql = causeOfType(failure, SQLException.class);
-        return sql != null && LOCK_NOT_AVAILABLE.equals(sql.getSQLState());
     }
 
     private static void pause(Duration delay, FlywayException failure) {
