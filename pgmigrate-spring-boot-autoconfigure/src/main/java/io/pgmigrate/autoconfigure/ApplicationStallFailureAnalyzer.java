@@ -18,7 +18,7 @@ import org.springframework.core.env.Environment;
  * sessions queued and each blocker kept with why; the action says how to let the migration through: end the
  * blockers, let pgmigrate end them, retry later with {@code pgmigrate.lock-retries}, or raise the bound.
  */
-public class ApplicationStallFailureAnalyzer extends AbstractFailureAnalyzer<ApplicationStallException> {
+class ApplicationStallFailureAnalyzer extends AbstractFailureAnalyzer<ApplicationStallException> {
 
     private final Environment environment;
 
@@ -26,7 +26,7 @@ public class ApplicationStallFailureAnalyzer extends AbstractFailureAnalyzer<App
      * An analyzer that reads the configured retries from the environment.
      * @param environment the failed application's environment
      */
-    public ApplicationStallFailureAnalyzer(Environment environment) {
+    ApplicationStallFailureAnalyzer(Environment environment) {
         this.environment = environment;
     }
 

@@ -14,7 +14,7 @@ import org.springframework.boot.diagnostics.FailureAnalysis;
  * migrations applied before it stay applied, the sessions that blocked it, then what to do, without suggesting the
  * blocking action that was already in use.
  */
-public class CallbackLockTimeoutFailureAnalyzer extends AbstractFailureAnalyzer<CallbackLockTimeoutException> {
+class CallbackLockTimeoutFailureAnalyzer extends AbstractFailureAnalyzer<CallbackLockTimeoutException> {
 
     @Override
     protected FailureAnalysis analyze(Throwable rootFailure, CallbackLockTimeoutException cause) {

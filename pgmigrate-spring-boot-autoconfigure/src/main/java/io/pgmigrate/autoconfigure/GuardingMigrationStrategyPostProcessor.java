@@ -13,7 +13,7 @@ import org.springframework.boot.flyway.autoconfigure.FlywayMigrationStrategy;
  * strategy up by type, so the wrapper takes the place of the user's bean; code that injects the user's strategy
  * by its own class should inject {@link FlywayMigrationStrategy} instead.
  */
-public final class GuardingMigrationStrategyPostProcessor implements BeanPostProcessor {
+final class GuardingMigrationStrategyPostProcessor implements BeanPostProcessor {
 
     private final ObjectProvider<FlywayGuard> guard;
 
@@ -21,7 +21,7 @@ public final class GuardingMigrationStrategyPostProcessor implements BeanPostPro
      * A post-processor that wraps strategies with the given guard.
      * @param guard the guard, looked up when a migration runs
      */
-    public GuardingMigrationStrategyPostProcessor(ObjectProvider<FlywayGuard> guard) {
+    GuardingMigrationStrategyPostProcessor(ObjectProvider<FlywayGuard> guard) {
         this.guard = guard;
     }
 

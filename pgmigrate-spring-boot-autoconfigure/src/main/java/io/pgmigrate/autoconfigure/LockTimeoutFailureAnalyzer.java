@@ -21,7 +21,7 @@ import org.springframework.core.env.Environment;
  * {@code pgmigrate.blocking-action}) and never suggests that very action. A migration that waited for another
  * connection of its own run gets that explanation and its fix instead.
  */
-public class LockTimeoutFailureAnalyzer extends AbstractFailureAnalyzer<LockTimeoutExhaustedException> {
+class LockTimeoutFailureAnalyzer extends AbstractFailureAnalyzer<LockTimeoutExhaustedException> {
 
     private static final int MAX_QUERY_LENGTH = 200;
 
@@ -31,7 +31,7 @@ public class LockTimeoutFailureAnalyzer extends AbstractFailureAnalyzer<LockTime
      * An analyzer that reads the configured blocking action from the environment.
      * @param environment the failed application's environment
      */
-    public LockTimeoutFailureAnalyzer(Environment environment) {
+    LockTimeoutFailureAnalyzer(Environment environment) {
         this.environment = environment;
     }
 

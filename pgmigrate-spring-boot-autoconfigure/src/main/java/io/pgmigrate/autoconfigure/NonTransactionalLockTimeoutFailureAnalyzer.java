@@ -20,7 +20,7 @@ import org.springframework.boot.diagnostics.FailureAnalysis;
  * that fix, with no word of the transactional lock. The INVALID indexes it left are named with the statements that
  * drop them.
  */
-public class NonTransactionalLockTimeoutFailureAnalyzer
+class NonTransactionalLockTimeoutFailureAnalyzer
         extends AbstractFailureAnalyzer<NonTransactionalLockTimeoutException> {
 
     @Override

@@ -12,7 +12,7 @@ import org.springframework.boot.diagnostics.FailureAnalysis;
  * does behind a pooler in transaction pooling mode: the migration was not started, and the Action tells how to
  * give Flyway a connection of its own.
  */
-public class UnpinnedConnectionFailureAnalyzer extends AbstractFailureAnalyzer<UnpinnedConnectionException> {
+class UnpinnedConnectionFailureAnalyzer extends AbstractFailureAnalyzer<UnpinnedConnectionException> {
 
     @Override
     protected FailureAnalysis analyze(Throwable rootFailure, UnpinnedConnectionException cause) {
