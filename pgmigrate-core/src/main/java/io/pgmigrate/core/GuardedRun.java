@@ -172,6 +172,10 @@ public final class GuardedRun implements GuardListener {
     private final Set<Integer> connectionPids = ConcurrentHashMap.newKeySet();
     private final List<Integer> migrationPids = new CopyOnWriteArrayList<>();
     private final List<BlockerReport> reports = new CopyOnWriteArrayList<>();
+    private final List<String> migrations = new CopyOnWriteArrayList<>();
+    private final List<SelfBlockedEvent> selfBlocks = new CopyOnWriteArrayList<>();
+    private final List<LockTimeoutEvent> lockTimeouts = new CopyOnWriteArrayList<>();
+    private final List<WaitCancellation> waitCancellations = new CopyOnWriteArrayList<>();
     private final AtomicInteger applied = new AtomicInteger();
     /** The steps already reported waiting for a connection of this run: one ERROR line each, per kind. */
     private final Set<String> selfBlockedReported = ConcurrentHashMap.newKeySet();
@@ -295,6 +299,9 @@ public final class GuardedRun implements GuardListener {
         }
         connectionOpened(pid);
         start(migration);
+        if (!migrations.contains(name)) {
+            migrations.add(name);
+        }
         events.migrationStarted(pid, migration.name);
     }
 
@@ -370,7 +377,8 @@ public final class GuardedRun implements GuardListener {
      */
     public MigrationRun finish(Instant started, String failure) {
         MigrationRun run = new MigrationRun(started, Instant.now(), failure == null, applied.get(),
-                List.copyOf(migrationPids), new ArrayList<>(reports), failure);
+                List.copyOf(migrationPids), new ArrayList<>(reports), failure, new ArrayList<>(migrations),
+                new ArrayList<>(selfBlocks), new ArrayList<>(lockTimeouts), new ArrayList<>(waitCancellations));
         events.runFinished(run);
         return run;
     }
@@ -486,6 +494,21 @@ public final class GuardedRun implements GuardListener {
     @Override
     public void blockerHandled(BlockerReport report) {
         reports.add(report);
+    }
+
+    @Override
+    public void selfBlocked(SelfBlockedEvent event) {
+        selfBlocks.add(event);
+    }
+
+    @Override
+    public void lockTimeout(LockTimeoutEvent event) {
+        lockTimeouts.add(event);
+    }
+
+    @Override
+    public void waitCancelled(WaitCancellation event) {
+        waitCancellations.add(event);
     }
 
 

@@ -1,8 +1,6 @@
 package io.pgmigrate.autoconfigure;
 
-import java.time.Instant;
 import java.util.ArrayDeque;
-import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
 
@@ -12,7 +10,8 @@ import io.pgmigrate.core.MigrationRun;
 import io.pgmigrate.core.SelfBlockedEvent;
 
 /**
- * Keeps the most recent guarded runs, newest first, for the {@code pgmigrate} actuator endpoint. Bounded: the
+ * Keeps the most recent guarded runs, newest first, for the {@code pgmigrate} actuator endpoint: the record each
+ * run ends with ({@link MigrationRun}), nothing assembled from other events. Bounded: the
  * oldest run is forgotten when a new one would exceed the capacity.
  */
 public final class MigrationHistory implements GuardListener {
@@ -23,12 +22,6 @@ public final class MigrationHistory implements GuardListener {
     private final int capacity;
 
     private final Deque<Entry> runs = new ArrayDeque<>();
-
-    private List<String> currentMigrations = new ArrayList<>();
-
-    private List<SelfBlockedEvent> currentSelfBlocked = new ArrayList<>();
-
-    private List<WaitCancellation> currentWaitCancellations = new ArrayList<>();
 
     /** A history of the last {@value #DEFAULT_CAPACITY} runs. */
     public MigrationHistory() {
@@ -47,36 +40,8 @@ public final class MigrationHistory implements GuardListener {
     }
 
     @Override
-    public synchronized void runStarted(Instant started) {
-        this.currentMigrations = new ArrayList<>();
-        this.currentSelfBlocked = new ArrayList<>();
-        this.currentWaitCancellations = new ArrayList<>();
-    }
-
-    @Override
-    public synchronized void migrationStarted(int backendPid, String migration) {
-        if (!this.currentMigrations.contains(migration)) {
-            this.currentMigrations.add(migration);
-        }
-    }
-
-    @Override
-    public synchronized void selfBlocked(SelfBlockedEvent event) {
-        this.currentSelfBlocked.add(event);
-    }
-
-    @Override
-    public synchronized void waitCancelled(WaitCancellation event) {
-        this.currentWaitCancellations.add(event);
-    }
-
-    @Override
     public synchronized void runFinished(MigrationRun run) {
-        this.runs.addFirst(new Entry(run, List.copyOf(this.currentMigrations), List.copyOf(this.currentSelfBlocked),
-                List.copyOf(this.currentWaitCancellations)));
-        this.currentMigrations = new ArrayList<>();
-        this.currentSelfBlocked = new ArrayList<>();
-        this.currentWaitCancellations = new ArrayList<>();
+        this.runs.addFirst(new Entry(run, run.migrations(), run.selfBlocked(), run.waitCancellations()));
         while (this.runs.size() > this.capacity) {
             this.runs.removeLast();
         }

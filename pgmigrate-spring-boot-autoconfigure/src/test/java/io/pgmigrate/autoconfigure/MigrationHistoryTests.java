@@ -19,9 +19,7 @@ class MigrationHistoryTests {
     void keepsTheNewestRunsFirstUpToItsCapacity() {
         MigrationHistory history = new MigrationHistory(3);
         for (int i = 1; i <= 5; i++) {
-            history.runStarted(Instant.now());
-            history.migrationStarted(100 + i, i + " (step)");
-            history.runFinished(run(i, "SELECT 1"));
+            history.runFinished(run(i, "SELECT 1", List.of(i + " (step)"), List.of()));
         }
         assertThat(history.runs()).hasSize(3)
             .extracting((entry) -> entry.run().migrationsApplied())
@@ -32,12 +30,8 @@ class MigrationHistoryTests {
     @Test
     void keepsTheMigrationsThatWaitedForFlywaysOwnConnection() {
         MigrationHistory history = new MigrationHistory();
-        history.runStarted(Instant.now());
-        history.migrationStarted(7, "3 (index orders)");
-        history.selfBlocked(new SelfBlockedEvent("3 (index orders)", PgMigrateMetricsTests.blocker(),
-                Duration.ofSeconds(2)));
-        history.runFinished(run(0, "SELECT 1"));
-        history.runStarted(Instant.now());
+        history.runFinished(run(0, "SELECT 1", List.of("3 (index orders)"), List.of(new SelfBlockedEvent(
+                "3 (index orders)", PgMigrateMetricsTests.blocker(), Duration.ofSeconds(2)))));
         history.runFinished(run(1, "SELECT 1"));
 
         assertThat(history.runs().get(1).selfBlocked()).extracting(SelfBlockedEvent::migration)
@@ -81,6 +75,11 @@ class MigrationHistoryTests {
     }
 
     private static MigrationRun run(int applied, String query) {
+        return run(applied, query, List.of(), List.of());
+    }
+
+    private static MigrationRun run(int applied, String query, List<String> migrations,
+            List<SelfBlockedEvent> selfBlocked) {
         var template = PgMigrateMetricsTests.blocker();
         var blocker = new io.pgmigrate.core.Blocker(template.pid(), template.blockedPid(), template.user(),
                 template.database(), template.applicationName(), template.clientAddress(), template.state(), query,
@@ -88,6 +87,7 @@ class MigrationHistoryTests {
                 template.lockModes(), template.lockGranted(), template.lockedObject(), template.blockedFor(), null,
                 template.backendType(), template.waitLockType(), template.sameRoleAsBlocked());
         return new MigrationRun(Instant.now().minus(Duration.ofSeconds(1)), Instant.now(), true, applied, List.of(7),
-                List.of(new BlockerReport(blocker, "migration 2 (add email)", BlockerOutcome.TERMINATED, "")), null);
+                List.of(new BlockerReport(blocker, "migration 2 (add email)", BlockerOutcome.TERMINATED, "")), null,
+                migrations, selfBlocked, List.of(), List.of());
     }
 }
