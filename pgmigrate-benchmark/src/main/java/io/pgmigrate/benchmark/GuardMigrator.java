@@ -5,7 +5,7 @@ import java.time.Duration;
 import io.pgmigrate.core.BlockingAction;
 import io.pgmigrate.flyway.FlywayGuard;
 import io.pgmigrate.core.GuardListener;
-import io.pgmigrate.flyway.GuardSettings;
+import io.pgmigrate.core.GuardSettings;
 import org.flywaydb.core.api.configuration.FluentConfiguration;
 
 /** Flyway under pgmigrate's guard, as users run it. */

@@ -7,7 +7,7 @@ import java.util.Set;
 
 import io.pgmigrate.core.StandardBlockingAction;
 import io.pgmigrate.core.WatchSettings;
-import io.pgmigrate.flyway.GuardSettings;
+import io.pgmigrate.core.GuardSettings;
 
 /** The configurations the benchmark compares. */
 final class Migrators {

@@ -1,5 +1,6 @@
 package io.pgmigrate.flyway;
 
+import io.pgmigrate.core.GuardSettings;
 import java.time.Duration;
 import java.util.List;
 

@@ -1,5 +1,6 @@
 package io.pgmigrate.flyway;
 
+import io.pgmigrate.core.GuardSettings;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;

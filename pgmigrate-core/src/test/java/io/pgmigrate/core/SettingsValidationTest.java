@@ -3,7 +3,6 @@ package io.pgmigrate.core;
 import java.time.Duration;
 import java.util.Set;
 
-import io.pgmigrate.flyway.GuardSettings;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;

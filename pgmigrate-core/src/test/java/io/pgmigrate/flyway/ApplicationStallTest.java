@@ -1,5 +1,6 @@
 package io.pgmigrate.flyway;
 
+import io.pgmigrate.core.GuardSettings;
 import static io.pgmigrate.flyway.Guarding.createOrders;
 import static io.pgmigrate.flyway.Guarding.eventually;
 import static io.pgmigrate.flyway.Guarding.flyway;

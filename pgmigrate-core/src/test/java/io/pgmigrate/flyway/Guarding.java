@@ -1,5 +1,6 @@
 package io.pgmigrate.flyway;
 
+import io.pgmigrate.core.GuardSettings;
 import static org.awaitility.Awaitility.await;
 
 import java.sql.SQLException;

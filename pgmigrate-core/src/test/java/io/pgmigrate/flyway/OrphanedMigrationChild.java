@@ -1,5 +1,6 @@
 package io.pgmigrate.flyway;
 
+import io.pgmigrate.core.GuardSettings;
 import io.pgmigrate.core.GuardListener;
 import java.time.Duration;
 

@@ -1,5 +1,6 @@
 package io.pgmigrate.flyway;
 
+import io.pgmigrate.core.GuardSettings;
 import io.pgmigrate.core.LockTimeoutEvent;
 import static io.pgmigrate.flyway.Guarding.createOrders;
 import static io.pgmigrate.flyway.Guarding.flyway;

@@ -13,7 +13,7 @@ import java.util.concurrent.CompletableFuture;
 import io.pgmigrate.core.BlockerOutcome;
 import io.pgmigrate.core.StandardBlockingAction;
 import io.pgmigrate.flyway.FlywayGuard;
-import io.pgmigrate.flyway.GuardSettings;
+import io.pgmigrate.core.GuardSettings;
 import io.pgmigrate.flyway.LockTimeoutExhaustedException;
 import io.pgmigrate.flyway.NonTransactionalLockTimeoutException;
 import io.pgmigrate.flyway.RecordingGuardListener;

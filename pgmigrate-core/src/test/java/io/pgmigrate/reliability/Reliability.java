@@ -11,7 +11,7 @@ import java.util.concurrent.TimeUnit;
 
 import javax.sql.DataSource;
 
-import io.pgmigrate.flyway.GuardSettings;
+import io.pgmigrate.core.GuardSettings;
 import io.pgmigrate.testsupport.TestDatabase;
 import org.awaitility.core.ConditionFactory;
 import org.flywaydb.core.Flyway;

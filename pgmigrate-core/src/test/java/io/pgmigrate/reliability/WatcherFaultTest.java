@@ -15,7 +15,7 @@ import io.pgmigrate.core.BlockerReport;
 import io.pgmigrate.core.StandardBlockingAction;
 import io.pgmigrate.core.Watcher;
 import io.pgmigrate.flyway.FlywayGuard;
-import io.pgmigrate.flyway.GuardSettings;
+import io.pgmigrate.core.GuardSettings;
 import io.pgmigrate.flyway.LogCapture;
 import io.pgmigrate.flyway.RecordingGuardListener;
 import io.pgmigrate.testsupport.PostgresTest;

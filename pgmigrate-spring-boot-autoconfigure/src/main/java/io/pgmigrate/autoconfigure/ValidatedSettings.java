@@ -8,7 +8,7 @@ import java.util.function.Supplier;
 import io.pgmigrate.core.InvalidSettingException;
 import io.pgmigrate.core.StandardBlockingAction;
 import io.pgmigrate.core.WatchSettings;
-import io.pgmigrate.flyway.GuardSettings;
+import io.pgmigrate.core.GuardSettings;
 
 import org.springframework.boot.context.properties.source.InvalidConfigurationPropertyValueException;
 

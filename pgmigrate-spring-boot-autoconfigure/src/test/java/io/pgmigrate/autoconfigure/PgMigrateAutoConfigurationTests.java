@@ -7,7 +7,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.pgmigrate.core.BlockingAction;
 import io.pgmigrate.core.StandardBlockingAction;
 import io.pgmigrate.flyway.FlywayGuard;
-import io.pgmigrate.flyway.GuardSettings;
+import io.pgmigrate.core.GuardSettings;
 import org.flywaydb.core.Flyway;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;

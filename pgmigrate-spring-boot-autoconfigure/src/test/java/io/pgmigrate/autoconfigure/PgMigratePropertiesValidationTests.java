@@ -4,7 +4,7 @@ import java.time.Duration;
 import java.util.Set;
 
 import io.pgmigrate.core.WatchSettings;
-import io.pgmigrate.flyway.GuardSettings;
+import io.pgmigrate.core.GuardSettings;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;

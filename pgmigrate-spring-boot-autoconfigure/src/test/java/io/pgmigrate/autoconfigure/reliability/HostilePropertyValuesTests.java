@@ -5,7 +5,7 @@ import java.util.List;
 
 import io.pgmigrate.autoconfigure.PgMigrateAutoConfiguration;
 import io.pgmigrate.autoconfigure.PgMigrateMetrics;
-import io.pgmigrate.flyway.GuardSettings;
+import io.pgmigrate.core.GuardSettings;
 import io.pgmigrate.testsupport.PostgresTest;
 import io.pgmigrate.testsupport.TestDatabase;
 import io.pgmigrate.testsupport.TestSession;

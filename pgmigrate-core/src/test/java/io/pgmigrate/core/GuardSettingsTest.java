@@ -1,11 +1,10 @@
-package io.pgmigrate.flyway;
+package io.pgmigrate.core;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
 
 import java.time.Duration;
 
-import io.pgmigrate.core.WatchSettings;
 import org.junit.jupiter.api.Test;
 
 class GuardSettingsTest {

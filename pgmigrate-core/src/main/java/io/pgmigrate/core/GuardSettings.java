@@ -1,17 +1,14 @@
-package io.pgmigrate.flyway;
+package io.pgmigrate.core;
 
 import java.time.Duration;
 import java.util.Objects;
 
-import io.pgmigrate.core.Durations;
-import io.pgmigrate.core.InvalidSettingException;
-import io.pgmigrate.core.WatchSettings;
-
 /**
- * Settings of the guard around {@code Flyway.migrate()}.
+ * Settings of a guarded run, whatever the migration tool: the watcher's, and the lock timeout and retries of
+ * {@link RetryPolicy}.
  *
  * @param watch how the watcher polls and which blockers it leaves alone
- * @param lockTimeout PostgreSQL {@code lock_timeout} for every statement Flyway runs; {@code null} leaves
+ * @param lockTimeout PostgreSQL {@code lock_timeout} for every statement the migration tool runs; {@code null} leaves
  *        PostgreSQL's own setting in place
  * @param lockRetries how often a transactional migration that hit the lock timeout, or whose lock wait was cancelled
  *        because the application queued behind it ({@link WatchSettings#maxApplicationStall()}), is tried again;
@@ -90,7 +87,7 @@ public record GuardSettings(WatchSettings watch, Duration lockTimeout, int lockR
     }
 
     /** The wait before the given retry (1 for the first): the retry delay doubled each time, capped. */
-    Duration retryDelay(int retry) {
+    public Duration retryDelay(int retry) {
         Duration delay = lockRetryDelay;
         for (int i = 1; i < retry && delay.compareTo(MAX_RETRY_DELAY) < 0; i++) {
             delay = delay.multipliedBy(2);
