@@ -2,7 +2,10 @@ package io.pgmigrate.autoconfigure;
 
 import java.time.Duration;
 import java.time.Instant;
+import java.util.EnumMap;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Locale;
 
 import io.micrometer.core.instrument.Counter;
@@ -34,7 +37,8 @@ import org.springframework.beans.factory.ObjectProvider;
  * <li>{@value #WATCHER_ERRORS} (counter): watcher polls that failed.</li>
  * </ul>
  * Flyway migrates while the application's singletons are created, before Spring Boot binds
- * {@code MeterBinder}s, so the meters are registered with the {@link MeterRegistry} directly, when a run starts.
+ * {@code MeterBinder}s, so the meters are registered with the {@link MeterRegistry} directly, once, when the first
+ * run starts, and kept.
  */
 public final class PgMigrateMetrics implements GuardListener {
 
@@ -57,7 +61,8 @@ public final class PgMigrateMetrics implements GuardListener {
 
     private final ObjectProvider<MeterRegistry> registry;
 
-    private volatile MeterRegistry resolved;
+    /** The meters, built once, when the first run starts with a registry; {@code null} before. */
+    private volatile Meters meters;
 
     /**
      * Metrics for the registry the provider gives, looked up when the first run starts.
@@ -70,59 +75,53 @@ public final class PgMigrateMetrics implements GuardListener {
     @Override
     public void runStarted(Instant started) {
         // runStarted comes on the thread that migrates, the one creating the application's beans: look the
-        // registry up here, never on the watcher's thread.
-        MeterRegistry meterRegistry = registry();
-        if (meterRegistry == null) {
-            return;
+        // registry up here, never on the watcher's thread. Registered up front so dashboards see zeros rather than
+        // no data.
+        if (this.meters == null) {
+            MeterRegistry meterRegistry = this.registry.getIfAvailable();
+            if (meterRegistry != null) {
+                this.meters = new Meters(meterRegistry);
+            }
         }
-        // registered up front so dashboards see zeros rather than no data
-        ACTIONS.forEach((action) -> blockers(meterRegistry, action));
-        lockTimeouts(meterRegistry, true);
-        lockTimeouts(meterRegistry, false);
-        migrationBlocked(meterRegistry);
-        for (WaitCancellation.Reason reason : WaitCancellation.Reason.values()) {
-            waitCancellations(meterRegistry, reason);
-        }
-        watcherErrors(meterRegistry);
     }
 
     @Override
     public void waitCancelled(WaitCancellation event) {
-        MeterRegistry meterRegistry = this.resolved;
-        if (meterRegistry != null) {
-            waitCancellations(meterRegistry, event.reason()).increment();
+        Meters current = this.meters;
+        if (current != null) {
+            current.waitCancellations.get(event.reason()).increment();
         }
     }
 
     @Override
     public void blockerHandled(BlockerReport report) {
-        MeterRegistry meterRegistry = this.resolved;
-        if (meterRegistry != null) {
-            blockers(meterRegistry, action(report.outcome())).increment();
+        Meters current = this.meters;
+        if (current != null) {
+            current.blockers.get(action(report.outcome())).increment();
         }
     }
 
     @Override
     public void lockTimeout(LockTimeoutEvent event) {
-        MeterRegistry meterRegistry = this.resolved;
-        if (meterRegistry != null) {
-            lockTimeouts(meterRegistry, event.retried()).increment();
+        Meters current = this.meters;
+        if (current != null) {
+            (event.retried() ? current.lockTimeoutsRetried : current.lockTimeoutsFailed).increment();
         }
     }
 
     @Override
     public void migrationFinished(String migration, boolean success, Duration lockWait) {
-        MeterRegistry meterRegistry = this.resolved;
-        if (meterRegistry != null) {
-            migrationBlocked(meterRegistry).record((lockWait != null) ? lockWait : Duration.ZERO);
+        Meters current = this.meters;
+        if (current != null) {
+            current.migrationBlocked.record((lockWait != null) ? lockWait : Duration.ZERO);
         }
     }
 
     @Override
     public void watcherFailed(Exception error) {
-        MeterRegistry meterRegistry = this.resolved;
-        if (meterRegistry != null) {
-            watcherErrors(meterRegistry).increment();
+        Meters current = this.meters;
+        if (current != null) {
+            current.watcherErrors.increment();
         }
     }
 
@@ -143,46 +142,50 @@ public final class PgMigrateMetrics implements GuardListener {
         };
     }
 
-    private MeterRegistry registry() {
-        MeterRegistry meterRegistry = this.resolved;
-        if (meterRegistry == null) {
-            meterRegistry = this.registry.getIfAvailable();
-            this.resolved = meterRegistry;
+    /** Every meter, registered once and kept, as HikariCP's Micrometer tracker keeps its own. */
+    private static final class Meters {
+
+        private final Map<String, Counter> blockers = new HashMap<>();
+
+        private final Counter lockTimeoutsRetried;
+
+        private final Counter lockTimeoutsFailed;
+
+        private final Timer migrationBlocked;
+
+        private final Map<WaitCancellation.Reason, Counter> waitCancellations = new EnumMap<>(
+                WaitCancellation.Reason.class);
+
+        private final Counter watcherErrors;
+
+        Meters(MeterRegistry registry) {
+            for (String action : ACTIONS) {
+                this.blockers.put(action, Counter.builder(BLOCKERS)
+                    .description("Sessions that blocked a migration, by what was done about them")
+                    .tag("action", action)
+                    .register(registry));
+            }
+            this.lockTimeoutsRetried = lockTimeouts(registry, true);
+            this.lockTimeoutsFailed = lockTimeouts(registry, false);
+            this.migrationBlocked = Timer.builder(MIGRATION_BLOCKED)
+                .description("Longest time each migration waited for a lock")
+                .register(registry);
+            for (WaitCancellation.Reason reason : WaitCancellation.Reason.values()) {
+                this.waitCancellations.put(reason, Counter.builder(WAIT_CANCELLATIONS)
+                    .description("Migrations whose lock wait pgmigrate cancelled: the application queued behind it "
+                            + "too long, or the migrating thread was interrupted")
+                    .tag("reason", reason(reason))
+                    .register(registry));
+            }
+            this.watcherErrors = Counter.builder(WATCHER_ERRORS).description("Watcher polls that failed")
+                .register(registry);
         }
-        return meterRegistry;
-    }
 
-    private static Counter blockers(MeterRegistry registry, String action) {
-        return Counter.builder(BLOCKERS)
-            .description("Sessions that blocked a migration, by what was done about them")
-            .tag("action", action)
-            .register(registry);
-    }
-
-    private static Counter lockTimeouts(MeterRegistry registry, boolean retried) {
-        return Counter.builder(LOCK_TIMEOUTS)
-            .description("Migrations that hit the lock timeout, by whether they were tried again")
-            .tag("retried", Boolean.toString(retried))
-            .register(registry);
-    }
-
-    private static Timer migrationBlocked(MeterRegistry registry) {
-        return Timer.builder(MIGRATION_BLOCKED)
-            .description("Longest time each migration waited for a lock")
-            .register(registry);
-    }
-
-    private static Counter waitCancellations(MeterRegistry registry, WaitCancellation.Reason reason) {
-        return Counter.builder(WAIT_CANCELLATIONS)
-            .description("Migrations whose lock wait pgmigrate cancelled: the application queued behind it too long, "
-                    + "or the migrating thread was interrupted")
-            .tag("reason", reason(reason))
-            .register(registry);
-    }
-
-    private static Counter watcherErrors(MeterRegistry registry) {
-        return Counter.builder(WATCHER_ERRORS)
-            .description("Watcher polls that failed")
-            .register(registry);
+        private static Counter lockTimeouts(MeterRegistry registry, boolean retried) {
+            return Counter.builder(LOCK_TIMEOUTS)
+                .description("Migrations that hit the lock timeout, by whether they were tried again")
+                .tag("retried", Boolean.toString(retried))
+                .register(registry);
+        }
     }
 }
