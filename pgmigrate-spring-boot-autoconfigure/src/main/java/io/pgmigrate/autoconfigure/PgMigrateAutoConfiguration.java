@@ -1,5 +1,7 @@
 package io.pgmigrate.autoconfigure;
 
+import io.pgmigrate.autoconfigure.metrics.PgMigrateMetricsAutoConfiguration;
+import io.pgmigrate.autoconfigure.endpoint.PgMigrateEndpointAutoConfiguration;
 import io.pgmigrate.core.BlockingAction;
 import io.pgmigrate.core.StandardBlockingAction;
 import io.pgmigrate.flyway.FlywayGuard;

@@ -1,5 +1,6 @@
 package io.pgmigrate.autoconfigure;
 
+import io.pgmigrate.autoconfigure.metrics.PgMigrateMetrics;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;

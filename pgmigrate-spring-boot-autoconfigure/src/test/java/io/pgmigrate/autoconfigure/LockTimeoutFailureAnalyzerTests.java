@@ -1,5 +1,6 @@
 package io.pgmigrate.autoconfigure;
 
+import io.pgmigrate.autoconfigure.metrics.PgMigrateMetricsTests;
 import java.time.Duration;
 import java.util.List;
 

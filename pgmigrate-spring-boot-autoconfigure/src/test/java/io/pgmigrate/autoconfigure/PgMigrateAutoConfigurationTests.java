@@ -1,5 +1,10 @@
 package io.pgmigrate.autoconfigure;
 
+import io.pgmigrate.autoconfigure.metrics.PgMigrateMetrics;
+import io.pgmigrate.autoconfigure.metrics.PgMigrateMetricsAutoConfiguration;
+import io.pgmigrate.autoconfigure.endpoint.PgMigrateEndpoint;
+import io.pgmigrate.autoconfigure.endpoint.PgMigrateEndpointAutoConfiguration;
+import io.pgmigrate.autoconfigure.endpoint.MigrationHistory;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 

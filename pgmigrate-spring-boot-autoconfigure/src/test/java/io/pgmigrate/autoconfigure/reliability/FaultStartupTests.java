@@ -1,9 +1,9 @@
 package io.pgmigrate.autoconfigure.reliability;
 
+import io.pgmigrate.autoconfigure.metrics.PgMigrateMetrics;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
-import io.pgmigrate.autoconfigure.PgMigrateMetrics;
 import io.pgmigrate.core.Watcher;
 import io.pgmigrate.testsupport.PostgresTest;
 import io.pgmigrate.testsupport.TestDatabase;

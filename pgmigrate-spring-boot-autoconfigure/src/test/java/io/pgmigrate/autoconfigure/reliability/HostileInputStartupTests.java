@@ -1,5 +1,6 @@
 package io.pgmigrate.autoconfigure.reliability;
 
+import io.pgmigrate.autoconfigure.metrics.PgMigrateMetrics;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -8,7 +9,6 @@ import java.util.concurrent.CompletableFuture;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tag;
-import io.pgmigrate.autoconfigure.PgMigrateMetrics;
 import io.pgmigrate.testsupport.PostgresTest;
 import io.pgmigrate.testsupport.TestDatabase;
 import io.pgmigrate.testsupport.TestSession;

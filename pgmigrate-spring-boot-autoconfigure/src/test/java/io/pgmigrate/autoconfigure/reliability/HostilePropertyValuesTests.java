@@ -1,10 +1,10 @@
 package io.pgmigrate.autoconfigure.reliability;
 
+import io.pgmigrate.autoconfigure.metrics.PgMigrateMetrics;
 import java.time.Duration;
 import java.util.List;
 
 import io.pgmigrate.autoconfigure.PgMigrateAutoConfiguration;
-import io.pgmigrate.autoconfigure.PgMigrateMetrics;
 import io.pgmigrate.core.GuardSettings;
 import io.pgmigrate.testsupport.PostgresTest;
 import io.pgmigrate.testsupport.TestDatabase;

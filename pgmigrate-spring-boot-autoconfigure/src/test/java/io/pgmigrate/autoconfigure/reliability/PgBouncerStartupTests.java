@@ -1,11 +1,11 @@
 package io.pgmigrate.autoconfigure.reliability;
 
+import io.pgmigrate.autoconfigure.metrics.PgMigrateMetrics;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.util.List;
 
-import io.pgmigrate.autoconfigure.PgMigrateMetrics;
 import io.pgmigrate.testsupport.PgBouncer;
 import io.pgmigrate.testsupport.PostgresTest;
 import io.pgmigrate.testsupport.TestDatabase;

@@ -1,11 +1,11 @@
 package io.pgmigrate.autoconfigure.reliability;
 
+import io.pgmigrate.autoconfigure.metrics.PgMigrateMetrics;
 import java.util.List;
 import java.util.Map;
 
 import com.zaxxer.hikari.HikariDataSource;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.pgmigrate.autoconfigure.PgMigrateMetrics;
 import io.pgmigrate.testsupport.PostgresTest;
 import io.pgmigrate.testsupport.TestDatabase;
 import io.pgmigrate.testsupport.TestSession;

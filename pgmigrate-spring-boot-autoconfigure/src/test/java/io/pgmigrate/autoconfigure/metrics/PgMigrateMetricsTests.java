@@ -1,4 +1,4 @@
-package io.pgmigrate.autoconfigure;
+package io.pgmigrate.autoconfigure.metrics;
 
 import java.time.Duration;
 import java.time.Instant;
@@ -18,7 +18,7 @@ import org.springframework.beans.factory.support.DefaultListableBeanFactory;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** The meters' fixed names and tags, and how the core's outcomes map onto the {@code action} tag. */
-class PgMigrateMetricsTests {
+public class PgMigrateMetricsTests {
 
     private final MeterRegistry registry = new SimpleMeterRegistry();
 
@@ -105,7 +105,8 @@ class PgMigrateMetricsTests {
         return new PgMigrateMetrics(beanFactory.getBeanProvider(MeterRegistry.class));
     }
 
-    static Blocker blocker() {
+    /** A blocker as PostgreSQL reports one, for the tests of the other packages too. */
+    public static Blocker blocker() {
         return new Blocker(4242, 4141, "app", "shop", "reporting", "10.0.0.7", "idle in transaction",
                 "SELECT * FROM accounts WHERE name = 'x'", Instant.now().minusSeconds(60), Instant.now().minusSeconds(30),
                 Duration.ofSeconds(30), "Client:ClientRead", "AccessShareLock", true, "public.accounts",

@@ -1,4 +1,4 @@
-package io.pgmigrate.autoconfigure;
+package io.pgmigrate.autoconfigure.metrics;
 
 import java.time.Duration;
 import java.time.Instant;

@@ -1,5 +1,7 @@
-package io.pgmigrate.autoconfigure;
+package io.pgmigrate.autoconfigure.endpoint;
 
+import io.pgmigrate.autoconfigure.PgMigrateAutoConfiguration;
+import io.pgmigrate.autoconfigure.PgMigrateProperties;
 import io.pgmigrate.flyway.FlywayGuard;
 
 import org.springframework.boot.actuate.autoconfigure.endpoint.condition.ConditionalOnAvailableEndpoint;

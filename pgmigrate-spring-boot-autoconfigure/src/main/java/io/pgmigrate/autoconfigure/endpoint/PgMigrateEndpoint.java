@@ -1,4 +1,4 @@
-package io.pgmigrate.autoconfigure;
+package io.pgmigrate.autoconfigure.endpoint;
 
 import io.pgmigrate.flyway.FlywayGuard;
 import java.time.Instant;

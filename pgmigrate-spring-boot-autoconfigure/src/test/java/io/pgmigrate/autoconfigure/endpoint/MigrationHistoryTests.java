@@ -1,5 +1,6 @@
-package io.pgmigrate.autoconfigure;
+package io.pgmigrate.autoconfigure.endpoint;
 
+import io.pgmigrate.autoconfigure.metrics.PgMigrateMetricsTests;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;

@@ -1,4 +1,4 @@
-package io.pgmigrate.autoconfigure;
+package io.pgmigrate.autoconfigure.endpoint;
 
 import java.util.ArrayDeque;
 import java.util.Deque;

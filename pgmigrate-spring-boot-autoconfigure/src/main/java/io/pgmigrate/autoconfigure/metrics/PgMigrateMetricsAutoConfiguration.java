@@ -1,5 +1,6 @@
-package io.pgmigrate.autoconfigure;
+package io.pgmigrate.autoconfigure.metrics;
 
+import io.pgmigrate.autoconfigure.PgMigrateAutoConfiguration;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.pgmigrate.flyway.FlywayGuard;
 
