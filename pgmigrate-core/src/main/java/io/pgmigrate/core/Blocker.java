@@ -3,6 +3,8 @@ package io.pgmigrate.core;
 import java.time.Duration;
 import java.time.Instant;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * A session that PostgreSQL reports, through {@code pg_blocking_pids()}, as blocking a watched backend.
  * <p>
@@ -47,23 +49,23 @@ import java.time.Instant;
 public record Blocker(
         int pid,
         int blockedPid,
-        String user,
-        String database,
-        String applicationName,
-        String clientAddress,
-        String state,
-        String query,
+        @Nullable String user,
+        @Nullable String database,
+        @Nullable String applicationName,
+        @Nullable String clientAddress,
+        @Nullable String state,
+        @Nullable String query,
         Instant backendStart,
-        Instant transactionStart,
-        Duration age,
-        String waitEvent,
-        String lockModes,
+        @Nullable Instant transactionStart,
+        @Nullable Duration age,
+        @Nullable String waitEvent,
+        @Nullable String lockModes,
         boolean lockGranted,
-        String lockedObject,
-        Duration blockedFor,
-        String preparedTransaction,
-        String backendType,
-        String waitLockType,
+        @Nullable String lockedObject,
+        @Nullable Duration blockedFor,
+        @Nullable String preparedTransaction,
+        @Nullable String backendType,
+        @Nullable String waitLockType,
         boolean sameRoleAsBlocked) {
 
     /** The backend type of a client session. */
@@ -73,7 +75,7 @@ public record Blocker(
      * The query on one line, for log lines and messages: each run of white space or line breaks becomes one
      * space (see {@link BlockerText#oneLine}). {@code null} when PostgreSQL showed no query.
      */
-    public String queryOnOneLine() {
+    public @Nullable String queryOnOneLine() {
         return BlockerText.oneLine(query);
     }
 

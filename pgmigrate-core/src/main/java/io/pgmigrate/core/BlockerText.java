@@ -7,6 +7,8 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.regex.Pattern;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * The one way pgmigrate writes a blocker and the texts that come with it: its facts as ordered fields, texts on one
  * line, {@code key=value} pairs whose values cannot end early and forge another pair, and cut texts. The log lines,
@@ -58,7 +60,7 @@ public final class BlockerText {
      * Appends {@code " key=value"} to a line: the value on one line and escaped (see {@link #value}); nothing when
      * the value is {@code null} or empty.
      */
-    public static void append(StringBuilder line, String key, Object value) {
+    public static void append(StringBuilder line, String key, @Nullable Object value) {
         if (value == null || "".equals(value)) {
             return;
         }
@@ -69,7 +71,7 @@ public final class BlockerText {
      * A text (a query, role, database, object or transaction name; quoted identifiers may hold line breaks) on one
      * line: each run of white space or line breaks becomes one space. {@code null} for {@code null}.
      */
-    public static String oneLine(String text) {
+    public static @Nullable String oneLine(@Nullable String text) {
         return text == null ? null : LINE_BREAKS_AND_SPACES.matcher(text).replaceAll(" ").trim();
     }
 
@@ -79,7 +81,7 @@ public final class BlockerText {
      * quote, an equals sign or a backslash, so that no value can end early and forge another pair. {@code null} for
      * {@code null}.
      */
-    public static String value(String text) {
+    public static @Nullable String value(@Nullable String text) {
         if (text == null) {
             return null;
         }
@@ -94,7 +96,7 @@ public final class BlockerText {
      * watcher cuts a query (code points), so no cut splits a surrogate pair (an emoji, say), followed by
      * {@code ...} when something was cut. {@code null} for {@code null}.
      */
-    public static String cut(String text, int max) {
+    public static @Nullable String cut(@Nullable String text, int max) {
         if (text == null || text.codePointCount(0, text.length()) <= max) {
             return text;
         }
@@ -148,7 +150,7 @@ public final class BlockerText {
     }
 
     /** A lock timeout as messages write it: {@code 2s}, or {@code server-default} when pgmigrate set none. */
-    public static String lockTimeout(Duration lockTimeout) {
+    public static String lockTimeout(@Nullable Duration lockTimeout) {
         return lockTimeout == null ? "server-default" : Durations.human(lockTimeout);
     }
 

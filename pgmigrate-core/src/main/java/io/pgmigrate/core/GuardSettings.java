@@ -3,6 +3,8 @@ package io.pgmigrate.core;
 import java.time.Duration;
 import java.util.Objects;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * Settings of a guarded run, whatever the migration tool: the watcher's, and the lock timeout and retries of
  * {@link RetryPolicy}.
@@ -16,7 +18,7 @@ import java.util.Objects;
  * @param lockRetryDelay the wait before the first retry; it doubles with each further retry, up to
  *        {@link #MAX_RETRY_DELAY}; zero or positive
  */
-public record GuardSettings(WatchSettings watch, Duration lockTimeout, int lockRetries, Duration lockRetryDelay) {
+public record GuardSettings(WatchSettings watch, @Nullable Duration lockTimeout, int lockRetries, Duration lockRetryDelay) {
 
     /** The longest wait between two attempts, however many retries came before. */
     public static final Duration MAX_RETRY_DELAY = Duration.ofSeconds(30);
@@ -72,7 +74,7 @@ public record GuardSettings(WatchSettings watch, Duration lockTimeout, int lockR
     }
 
     /** A copy with another lock timeout; {@code null} keeps PostgreSQL's own. */
-    public GuardSettings withLockTimeout(Duration timeout) {
+    public GuardSettings withLockTimeout(@Nullable Duration timeout) {
         return new GuardSettings(watch, timeout, lockRetries, lockRetryDelay);
     }
 

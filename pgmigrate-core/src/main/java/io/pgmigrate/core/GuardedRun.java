@@ -21,6 +21,8 @@ import javax.sql.DataSource;
 
 import org.slf4j.Logger;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * One guarded run of a migration tool, over all its attempts, whatever the tool: the connections the tool opened
  * (prepared through {@link #dataSource}, restored when it closes them, never acted on while it has them), the step
@@ -150,7 +152,7 @@ public final class GuardedRun implements GuardListener {
         }
 
         /** The connection of the run it waited for, {@code null} when it waited for none. */
-        public synchronized Blocker selfBlocker() {
+        public synchronized @Nullable Blocker selfBlocker() {
             return selfBlocker;
         }
 
@@ -199,7 +201,7 @@ public final class GuardedRun implements GuardListener {
      * @param settings the watcher's settings
      * @param action what the watcher does with blockers
      */
-    public GuardedRun(GuardListener listener, Duration lockTimeout, SelfBlockText selfBlockText,
+    public GuardedRun(GuardListener listener, @Nullable Duration lockTimeout, SelfBlockText selfBlockText,
             DataSource watcherDataSource, WatchSettings settings, BlockingAction action) {
         this.events = GuardListener.of(List.of(this, listener));
         this.lockTimeout = lockTimeout;
@@ -354,7 +356,7 @@ public final class GuardedRun implements GuardListener {
      * when it failed; {@code null} when the failure came from none of them.
      * @param callbackFailed whether the tool's failure says a callback of the given event failed
      */
-    public Step failed(Predicate<String> callbackFailed) {
+    public @Nullable Step failed(Predicate<String> callbackFailed) {
         Step step = failed != null ? failed : last;
         if (step != null && step.callback && !callbackFailed.test(step.name)) {
             return null;
@@ -375,7 +377,7 @@ public final class GuardedRun implements GuardListener {
      * The run is over and its watcher closed: its complete record, which the listeners get too.
      * @param failure the failure's message, {@code null} on success
      */
-    public MigrationRun finish(Instant started, String failure) {
+    public MigrationRun finish(Instant started, @Nullable String failure) {
         MigrationRun run = new MigrationRun(started, Instant.now(), failure == null, applied.get(),
                 List.copyOf(migrationPids), new ArrayList<>(reports), failure, new ArrayList<>(migrations),
                 new ArrayList<>(selfBlocks), new ArrayList<>(lockTimeouts), new ArrayList<>(waitCancellations));
@@ -388,7 +390,7 @@ public final class GuardedRun implements GuardListener {
      * given its own back; {@code null}, after a WARN line, when that cannot be told or the step ran in a
      * transaction.
      */
-    public static List<String> invalidIndexesLeft(DataSource dataSource, Step failed) {
+    public static @Nullable List<String> invalidIndexesLeft(DataSource dataSource, Step failed) {
         if (failed.invalidIndexesBefore == null) {
             return null;
         }

@@ -5,6 +5,8 @@ import java.util.Objects;
 import java.util.function.Function;
 import java.util.function.UnaryOperator;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * A setting of {@link WatchSettings} or of a guard's settings has a value pgmigrate does not accept. Each setting is
  * checked once, where the settings are made; an integration that reads them from its own configuration (Spring
@@ -17,7 +19,7 @@ public final class InvalidSettingException extends IllegalArgumentException {
 
     private final String setting;
 
-    private final transient Object value;
+    private final transient @Nullable Object value;
 
     private final transient Function<UnaryOperator<String>, String> reason;
 
@@ -28,7 +30,7 @@ public final class InvalidSettingException extends IllegalArgumentException {
      * @param reason what the setting accepts, in the user's words, given how the integration names a setting (its
      *        own prefix, for example)
      */
-    public InvalidSettingException(String setting, Object value, String message,
+    public InvalidSettingException(String setting, @Nullable Object value, String message,
             Function<UnaryOperator<String>, String> reason) {
         super(message);
         this.setting = Objects.requireNonNull(setting, "setting");
@@ -42,7 +44,7 @@ public final class InvalidSettingException extends IllegalArgumentException {
     }
 
     /** The value given, as a user writes it ({@code 2s}, never {@code PT2S}); {@code null} when none was. */
-    public Object value() {
+    public @Nullable Object value() {
         return (value instanceof Duration duration) ? Durations.human(duration) : value;
     }
 

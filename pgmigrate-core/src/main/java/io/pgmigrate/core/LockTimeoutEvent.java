@@ -3,6 +3,8 @@ package io.pgmigrate.core;
 import java.time.Duration;
 import java.util.List;
 
+import org.jspecify.annotations.Nullable;
+
 
 /**
  * A migration, or a callback of the migration tool, failed because PostgreSQL's {@code lock_timeout} ran out (SQLSTATE 55P03).
@@ -14,7 +16,7 @@ import java.util.List;
  * @param retried whether the guard tries again (only a migration PostgreSQL rolled back is retried)
  * @param blockersSeen the sessions the watcher saw blocking the migration during this attempt
  */
-public record LockTimeoutEvent(String migration, Duration lockTimeout, int attempt, boolean retried,
+public record LockTimeoutEvent(String migration, @Nullable Duration lockTimeout, int attempt, boolean retried,
         List<Blocker> blockersSeen) {
 
     /** Copies the list of blockers. */

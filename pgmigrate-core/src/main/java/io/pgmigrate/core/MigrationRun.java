@@ -3,6 +3,8 @@ package io.pgmigrate.core;
 import java.time.Instant;
 import java.util.List;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * The complete record of one guarded run (one {@code FlywayGuard.migrate} call, say), over all its attempts: what
  * the listeners saw during the run, in one place.
@@ -21,7 +23,7 @@ import java.util.List;
  *        than max-application-stall, or the migrating thread was interrupted), in order
  */
 public record MigrationRun(Instant started, Instant finished, boolean success, int migrationsApplied,
-        List<Integer> backendPids, List<BlockerReport> blockers, String failure, List<String> migrations,
+        List<Integer> backendPids, List<BlockerReport> blockers, @Nullable String failure, List<String> migrations,
         List<SelfBlockedEvent> selfBlocked, List<LockTimeoutEvent> lockTimeouts,
         List<WaitCancellation> waitCancellations) {
 

@@ -2,6 +2,8 @@ package io.pgmigrate.core;
 
 import java.sql.SQLException;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * What a guarded run does with a step that failed, whatever the migration tool: a step is retried only if it ran in
  * a transaction that PostgreSQL rolled back (after the lock timeout, or after the watcher cancelled its lock wait
@@ -69,7 +71,8 @@ public final class RetryPolicy {
      * @param attempt the attempt that failed, 1 for the first
      * @param lockRetries how many retries the settings allow
      */
-    public static Verdict verdict(GuardedRun.Step failed, WaitCancellation cancelled, Throwable failure,
+    public static Verdict verdict(GuardedRun.@Nullable Step failed, @Nullable WaitCancellation cancelled,
+            Throwable failure,
             boolean interrupted, int attempt, int lockRetries) {
         if (interrupted) {
             return (cancelled != null && cancelled.reason() == WaitCancellation.Reason.INTERRUPT) ? Verdict.INTERRUPTED

@@ -2,6 +2,8 @@ package io.pgmigrate.core;
 
 import java.time.Duration;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * A migration waits for a connection of its own run, which pgmigrate never ends, so it cannot finish on its own.
  * With Flyway's default {@code postgresql.transactional.lock=true}, for example, Flyway's main connection keeps a
@@ -15,5 +17,5 @@ import java.time.Duration;
  * @param lockTimeout the lock timeout that ends the wait with a failure, {@code null} when pgmigrate set none:
  *        then the migration waits until it is cancelled
  */
-public record SelfBlockedEvent(String migration, Blocker blocker, Duration lockTimeout) {
+public record SelfBlockedEvent(String migration, Blocker blocker, @Nullable Duration lockTimeout) {
 }

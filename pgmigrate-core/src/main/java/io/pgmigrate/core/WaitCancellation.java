@@ -4,6 +4,8 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * The {@link Watcher} cancelled the lock wait of a watched backend ({@code pg_cancel_backend}), once per wait.
  *
@@ -20,7 +22,7 @@ import java.util.Objects;
  * @param keptBlockers the sessions it waited for that the watcher kept (excluded, protected, not permitted, a
  *        prepared transaction, too young, shown or ignored by the action, ...), each with why
  */
-public record WaitCancellation(Reason reason, int pid, String work, String waitingFor, int queuedSessions,
+public record WaitCancellation(Reason reason, int pid, String work, @Nullable String waitingFor, int queuedSessions,
         Duration applicationQueued, Duration maxApplicationStall, List<BlockerReport> keptBlockers) {
 
     /** Why a watched backend's wait was cancelled. */

@@ -26,6 +26,8 @@ import javax.sql.DataSource;
 
 import org.slf4j.Logger;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * Watches migrating PostgreSQL backends and deals with the sessions that block them.
  * <p>
@@ -239,7 +241,7 @@ public final class Watcher implements AutoCloseable {
      * the watcher cancelled it.
      * @param pid the backend pid
      */
-    public WaitCancellation cancelledWait(int pid) {
+    public @Nullable WaitCancellation cancelledWait(int pid) {
         cancelLock.lock();
         try {
             return cancellations.remove(pid);

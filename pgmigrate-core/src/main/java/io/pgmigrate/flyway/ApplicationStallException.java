@@ -11,6 +11,8 @@ import io.pgmigrate.core.WaitCancellation;
 import io.pgmigrate.core.WatchSettings;
 import org.flywaydb.core.api.FlywayException;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * Thrown by {@link FlywayGuard#migrate} when pgmigrate cancelled a migration's lock wait because the application
  * queued behind it for longer than {@link WatchSettings#maxApplicationStall()}, while the sessions it waited for
@@ -167,7 +169,7 @@ public class ApplicationStallException extends FlywayException {
      * For a migration outside a transaction, the INVALID indexes it left (empty when none); {@code null} for a
      * transactional migration, or when pgmigrate could not tell.
      */
-    public List<String> invalidIndexes() {
+    public @Nullable List<String> invalidIndexes() {
         return invalidIndexes;
     }
 }

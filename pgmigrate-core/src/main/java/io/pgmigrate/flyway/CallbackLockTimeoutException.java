@@ -8,6 +8,8 @@ import io.pgmigrate.core.BlockerText;
 import io.pgmigrate.core.Blocker;
 import org.flywaydb.core.api.FlywayException;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * Thrown by {@link FlywayGuard#migrate} when a Flyway callback (a SQL callback such as {@code afterMigrate.sql},
  * or a Java one) hit the lock timeout. It is never retried: calling {@code migrate()} again would not run the
@@ -112,7 +114,7 @@ public class CallbackLockTimeoutException extends FlywayException {
      * The blocking action that was in use: {@code terminate}, {@code cancel}, {@code show}, {@code none}, or
      * the class name of a custom {@code BlockingAction}; {@code null} when not known.
      */
-    public String blockingAction() {
+    public @Nullable String blockingAction() {
         return blockingAction;
     }
 }

@@ -7,6 +7,8 @@ import io.pgmigrate.core.BlockerText;
 import io.pgmigrate.core.Blocker;
 import org.flywaydb.core.api.FlywayException;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * Thrown by {@link FlywayGuard#migrate} when a transactional migration hit the lock timeout more often than
  * the retries allow, or at once when it waited for another connection of its own run (a deadlock that no retry
@@ -129,7 +131,7 @@ public class LockTimeoutExhaustedException extends FlywayException {
      * The blocking action that was in use: {@code terminate}, {@code cancel}, {@code show}, {@code none}, or
      * the class name of a custom {@code BlockingAction}; {@code null} when not known.
      */
-    public String blockingAction() {
+    public @Nullable String blockingAction() {
         return blockingAction;
     }
 }

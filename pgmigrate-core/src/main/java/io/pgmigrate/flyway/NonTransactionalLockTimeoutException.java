@@ -8,6 +8,8 @@ import io.pgmigrate.core.GuardedRun;
 import io.pgmigrate.core.Blocker;
 import org.flywaydb.core.api.FlywayException;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * Thrown by {@link FlywayGuard#migrate} when a migration that does not run in a transaction (for example
  * {@code CREATE INDEX CONCURRENTLY}, or a script with {@code executeInTransaction=false}) hit the lock
@@ -156,7 +158,7 @@ public class NonTransactionalLockTimeoutException extends FlywayException {
      * The INVALID indexes the migration left, schema-qualified and quoted where SQL needs it, for example
      * {@code public.orders_total_idx}; empty when it left none; {@code null} when pgmigrate could not tell.
      */
-    public List<String> invalidIndexes() {
+    public @Nullable List<String> invalidIndexes() {
         return invalidIndexes;
     }
 
