@@ -35,6 +35,12 @@ final class FanOut implements GuardListener {
         this.listeners = List.copyOf(flat);
     }
 
+    /** Whether the listener writes the operator log lines already (a run's fan-out does), so none is added. */
+    static boolean logs(GuardListener listener) {
+        return listener instanceof LoggingListener || (listener instanceof FanOut fanOut
+                && fanOut.listeners.stream().anyMatch(LoggingListener.class::isInstance));
+    }
+
     /** The listeners events go to, in order. */
     List<GuardListener> listeners() {
         return listeners;

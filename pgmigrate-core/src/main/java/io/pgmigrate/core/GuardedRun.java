@@ -193,8 +193,8 @@ public final class GuardedRun implements GuardListener {
 
     /**
      * A run whose watcher is not started yet.
-     * @param listener the application's listeners; the run builds its fan-out once: the log, this run's record,
-     *        then these
+     * @param listener the application's listeners; the run builds its one fan-out once: the log, this run's
+     *        record, then these, for the run's events and the watcher's
      * @param lockTimeout the lock timeout of the migration statements, {@code null} when none is set
      * @param selfBlockText what the ERROR lines about a wait for the run's own connections say
      * @param watcherDataSource where the watcher's own connection comes from
@@ -203,7 +203,8 @@ public final class GuardedRun implements GuardListener {
      */
     public GuardedRun(GuardListener listener, @Nullable Duration lockTimeout, SelfBlockText selfBlockText,
             DataSource watcherDataSource, WatchSettings settings, BlockingAction action) {
-        this.events = GuardListener.of(List.of(this, listener));
+        // the one fan-out of the run: the watcher writes its log lines through it too, and adds none of its own
+        this.events = GuardListener.of(List.of(new LoggingListener(), this, listener));
         this.lockTimeout = lockTimeout;
         this.selfBlockText = selfBlockText;
         this.watcher = new Watcher(watcherDataSource, settings, action, events);
@@ -220,7 +221,7 @@ public final class GuardedRun implements GuardListener {
         return new GuardedDataSource(delegate, session, optional, this);
     }
 
-    /** Every listener of the run, this run's record first: built once, used for the run's and the watcher's events. */
+    /** Every listener of the run (the log, this run's record, the application's): built once, for all its events. */
     public GuardListener events() {
         return events;
     }

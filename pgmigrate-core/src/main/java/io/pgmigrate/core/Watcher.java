@@ -137,8 +137,8 @@ public final class Watcher implements AutoCloseable {
         this.dataSource = Objects.requireNonNull(dataSource, "dataSource");
         this.settings = Objects.requireNonNull(settings, "settings");
         this.action = Objects.requireNonNull(action, "action");
-        this.listener = GuardListener.of(List.of(new LoggingListener(), Objects.requireNonNull(listener,
-                "listener")));
+        this.listener = FanOut.logs(Objects.requireNonNull(listener, "listener")) ? listener
+                : GuardListener.of(List.of(new LoggingListener(), listener));
         this.query = new BlockerQuery(settings.maxQueryLength());
         this.rules = new BlockerRules(settings);
     }

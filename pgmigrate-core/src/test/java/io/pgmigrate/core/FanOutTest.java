@@ -49,6 +49,14 @@ class FanOutTest {
         assertThat(seen).containsExactly("record run started", "metrics run started", "history run started");
     }
 
+    @Test
+    void aRunsFanOutThatAlreadyWritesTheLogGetsNoSecondLog() {
+        GuardListener application = GuardListener.of(List.of(new GuardListener() {
+        }));
+        assertThat(FanOut.logs(application)).isFalse();
+        assertThat(FanOut.logs(GuardListener.of(List.of(new LoggingListener(), application)))).isTrue();
+    }
+
     private static GuardListener recording(String name, List<String> seen) {
         return new GuardListener() {
             @Override
