@@ -23,7 +23,7 @@ import org.springframework.boot.flyway.autoconfigure.FlywayMigrationStrategy;
  * The guard only knows PostgreSQL: on another database (H2 in a user's tests, for example) the migration
  * runs unguarded, after one INFO line.
  */
-public final class GuardedMigrationStrategy implements FlywayMigrationStrategy {
+final class GuardedMigrationStrategy implements FlywayMigrationStrategy {
 
     private static final Logger log = LogLines.logger(GuardedMigrationStrategy.class.getName());
 
@@ -36,7 +36,7 @@ public final class GuardedMigrationStrategy implements FlywayMigrationStrategy {
      * @param guard the guard, looked up when the migration runs
      * @param delegate the user's strategy to wrap, {@code null} for plain {@code migrate()}
      */
-    public GuardedMigrationStrategy(ObjectProvider<FlywayGuard> guard, FlywayMigrationStrategy delegate) {
+    GuardedMigrationStrategy(ObjectProvider<FlywayGuard> guard, FlywayMigrationStrategy delegate) {
         this.guard = guard;
         this.delegate = delegate;
     }
