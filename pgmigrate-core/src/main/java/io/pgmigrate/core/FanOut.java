@@ -19,9 +19,22 @@ final class FanOut implements GuardListener {
 
     private static final Logger log = LoggerFactory.getLogger(FanOut.class);
 
+    /** What the WARN line about a listener that threw says: a run's fan-out and a plain watcher's say it as before. */
+    private final String failure;
+
     private final List<GuardListener> listeners;
 
     FanOut(List<? extends GuardListener> listeners) {
+        this(listeners, "pgmigrate: listener {} failed; the migration goes on");
+    }
+
+    /** The fan-out of a {@link Watcher} used on its own, outside a guarded run. */
+    static FanOut ofWatcher(List<? extends GuardListener> listeners) {
+        return new FanOut(listeners, "pgmigrate listener {} failed; the watcher goes on");
+    }
+
+    private FanOut(List<? extends GuardListener> listeners, String failure) {
+        this.failure = failure;
         List<GuardListener> flat = new ArrayList<>();
         for (GuardListener listener : listeners) {
             Objects.requireNonNull(listener, "listener");
@@ -102,7 +115,7 @@ final class FanOut implements GuardListener {
                 event.accept(listener);
             }
             catch (RuntimeException ex) {
-                log.warn("pgmigrate: listener {} failed; the migration goes on", listener, ex);
+                log.warn(failure, listener, ex);
             }
         }
     }

@@ -138,7 +138,7 @@ public final class Watcher implements AutoCloseable {
         this.settings = Objects.requireNonNull(settings, "settings");
         this.action = Objects.requireNonNull(action, "action");
         this.listener = FanOut.logs(Objects.requireNonNull(listener, "listener")) ? listener
-                : GuardListener.of(List.of(new LoggingListener(), listener));
+                : FanOut.ofWatcher(List.of(new LoggingListener(), listener));
         this.query = new BlockerQuery(settings.maxQueryLength());
         this.rules = new BlockerRules(settings);
     }
