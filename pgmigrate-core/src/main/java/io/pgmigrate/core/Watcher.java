@@ -348,13 +348,16 @@ public final class Watcher implements AutoCloseable {
         try {
             Connection current = connection();
             List<Blocker> blockers = distinctByPid(query.find(current, work.keySet()));
+            // each report names the step a backend ran when PostgreSQL reported its blockers: until they are gone it
+            // cannot move on, and once they are (signalled below) it soon starts its next step
+            Map<Integer, String> blocked = currentWork(work);
             failuresInARow = 0;
             pollReports.clear();
             if (!blockers.isEmpty()) {
                 listener.blockersDetected(blockers);
-                handle(current, blockers, work);
+                handle(current, blockers, blocked);
             }
-            boundWaits(current, blockers, work);
+            boundWaits(current, blockers, blocked);
         }
         catch (SQLException | RuntimeException ex) {
             failuresInARow++;
@@ -398,14 +401,11 @@ public final class Watcher implements AutoCloseable {
             private void send(BlockerRules.Signal signal, Collection<Blocker> targets) throws SQLException {
                 List<Blocker> fresh = targets.stream().filter(actionable::contains).filter(handled::add).toList();
                 Map<Blocker, BlockerRules.SignalResult> results = rules.signal(current, signal, fresh, untouchable);
-                // what each backend did when the signals went out, taken once: once its blockers are gone it moves
-                // on to its next step (a callback) while the reports of the batch are still being written
-                Map<Integer, String> signalled = currentWork(work);
                 results.forEach((blocker, result) -> {
                     if (result.outcome() == BlockerOutcome.TERMINATED) {
                         terminated.add(blocker.key());
                     }
-                    report(blocker, signalled, result.outcome(), result.detail(), false);
+                    report(blocker, work, result.outcome(), result.detail());
                 });
             }
 
@@ -437,17 +437,9 @@ public final class Watcher implements AutoCloseable {
         return current;
     }
 
+    /** @param work the step each watched backend ran when its blockers were found */
     private void report(Blocker blocker, Map<Integer, String> work, BlockerOutcome outcome, String detail) {
-        report(blocker, work, outcome, detail, true);
-    }
-
-    /**
-     * @param now whether to name the work the backend does at this moment rather than the one in {@code work}
-     */
-    private void report(Blocker blocker, Map<Integer, String> work, BlockerOutcome outcome, String detail,
-            boolean now) {
-        String polled = work.getOrDefault(blocker.blockedPid(), "backend pid " + blocker.blockedPid());
-        String blockedWork = now ? watched.getOrDefault(blocker.blockedPid(), polled) : polled;
+        String blockedWork = work.getOrDefault(blocker.blockedPid(), "backend pid " + blocker.blockedPid());
         BlockerReport report = new BlockerReport(blocker, blockedWork, outcome, detail);
         pollReports.computeIfAbsent(blocker.blockedPid(), (pid) -> new LinkedHashMap<>()).put(blocker.key(), report);
         if (!reported.add(blocker.key() + ":" + outcome)) {
