@@ -31,7 +31,7 @@ import io.pgmigrate.testsupport.TestSession;
 import org.junit.jupiter.api.Test;
 
 /**
- * Issue 12, case 5: a JVM that dies while its migration waits for a lock must not leave the migration's backend
+ * A JVM that dies while its migration waits for a lock must not leave the migration's backend
  * queued for ACCESS EXCLUSIVE, where it would keep the application's queries waiting behind it. Flyway's
  * connections get {@code client_connection_check_interval}, put back when Flyway returns them.
  */

@@ -30,7 +30,7 @@ import org.flywaydb.core.api.output.MigrateResult;
 import org.junit.jupiter.api.Test;
 
 /**
- * Issue 12, case 7: a connection Flyway returned to a pool it shares with the application is no longer the
+ * A connection Flyway returned to a pool it shares with the application is no longer the
  * migration run's. The application borrows the very connection the first attempt migrated on, and its session
  * then blocks the retry: it is terminated like any other blocker, not left alone as "a connection of this run".
  */

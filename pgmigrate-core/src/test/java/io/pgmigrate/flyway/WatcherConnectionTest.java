@@ -20,7 +20,7 @@ import org.flywaydb.core.Flyway;
 import org.junit.jupiter.api.Test;
 
 /**
- * Issue 12, case 6: the watcher never depends on a spare connection of a pool that Flyway and the application
+ * The watcher never depends on a spare connection of a pool that Flyway and the application
  * share. It opens its connection before Flyway runs anything; a run whose watcher cannot get one fails at once and
  * says why, instead of migrating unguarded.
  */

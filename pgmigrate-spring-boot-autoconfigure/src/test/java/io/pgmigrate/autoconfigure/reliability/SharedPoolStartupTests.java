@@ -23,7 +23,7 @@ import static io.pgmigrate.autoconfigure.reliability.Startup.startInBackground;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Issue 12, case 6: the watcher never waits for a connection of the pool that Flyway and the application share. With
+ * The watcher never waits for a connection of the pool that Flyway and the application share. With
  * a HikariCP pool of 2, Flyway holds both (its main connection and the migration's); the watcher has an unpooled
  * DataSource of its own, derived from Flyway's, and ends the blocker with default settings.
  */
