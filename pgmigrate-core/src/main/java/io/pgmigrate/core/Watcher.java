@@ -146,6 +146,7 @@ public final class Watcher implements AutoCloseable {
     /**
      * Opens the watcher's connection, then starts the polling thread.
      * @throws WatcherConnectionException when the watcher cannot get its connection; nothing is started then
+     * @throws NotPostgresException when its connection is not to PostgreSQL; it is closed, nothing is started
      */
     public Watcher start() {
         lock.lock();
@@ -157,6 +158,9 @@ public final class Watcher implements AutoCloseable {
                 // The one place where the watcher's first connection is opened and prepared, before any work is
                 // watched: one-time checks that need the connection belong right after this line.
                 connection = openConnection();
+            }
+            catch (NotPostgresException ex) {
+                throw ex;
             }
             catch (SQLException | RuntimeException ex) {
                 throw new WatcherConnectionException(dataSource, ex);
@@ -610,6 +614,12 @@ public final class Watcher implements AutoCloseable {
     private Connection openConnection() throws SQLException {
         Connection fresh = dataSource.getConnection();
         try {
+            // the driver's constant (PgJDBC asks the server nothing): before any statement, which another
+            // database might not understand
+            String product = fresh.getMetaData().getDatabaseProductName();
+            if (!"PostgreSQL".equalsIgnoreCase(product)) {
+                throw new NotPostgresException(String.valueOf(product));
+            }
             connectionAutoCommit = fresh.getAutoCommit();
             fresh.setAutoCommit(true);
             connectionSettings = SessionSettings.apply(fresh, WATCHER_SESSION);

@@ -23,6 +23,7 @@ import io.pgmigrate.core.GuardedRun;
 import io.pgmigrate.core.RetryPolicy;
 import io.pgmigrate.core.LockTimeoutEvent;
 import io.pgmigrate.core.LogLines;
+import io.pgmigrate.core.NotPostgresException;
 import io.pgmigrate.core.StandardBlockingAction;
 import io.pgmigrate.core.WaitCancellation;
 import io.pgmigrate.core.Watcher;
@@ -162,7 +163,9 @@ public final class FlywayGuard {
     }
 
     /**
-     * Migrates with the given Flyway's configuration under the guard. The Flyway itself is left as it is.
+     * Migrates with the given Flyway's configuration under the guard. The Flyway itself is left as it is. On a
+     * database that is not PostgreSQL (told by the watcher's connection, see {@link NotPostgresException}) the guard
+     * steps aside after one INFO line: this is then the Flyway's own {@code migrate()}, unguarded.
      * @return the result of the last attempt
      * @throws LockTimeoutExhaustedException when a transactional migration hit the lock timeout on every attempt
      * @throws NonTransactionalLockTimeoutException when a migration outside a transaction hit the lock timeout
@@ -185,12 +188,28 @@ public final class FlywayGuard {
         Instant started = Instant.now();
         GuardedRun run = new GuardedRun(listener, settings.lockTimeout(), SelfBlock.TEXT, watcherDataSource(dataSource),
                 settings.watch(), action);
-        run.events().runStarted(started);
         Watcher watcher = run.watcher();
+        try {
+            // before Flyway runs anything: a run whose watcher cannot connect fails here, so nothing runs unguarded;
+            // the watcher's connection also tells whether the database is PostgreSQL, so that costs no connection
+            watcher.start();
+        }
+        catch (NotPostgresException ex) {
+            log.atInfo()
+                .addKeyValue("database", ex.product())
+                .log("pgmigrate: not guarding the migration, the database is not PostgreSQL: database={}",
+                        ex.product());
+            return flyway.migrate();
+        }
+        catch (RuntimeException | Error ex) {
+            run.events().runStarted(started);
+            run.finish(started, String.valueOf(ex.getMessage()));
+            throw ex;
+        }
+        // the polling thread watches nothing until Flyway's first step, which comes after this event
+        run.events().runStarted(started);
         String failure = null;
         try {
-            // before Flyway runs anything: a run whose watcher cannot connect fails here, so nothing runs unguarded
-            watcher.start();
             return migrateWithRetries(configuration, dataSource, run);
         }
         catch (RuntimeException | Error ex) {
