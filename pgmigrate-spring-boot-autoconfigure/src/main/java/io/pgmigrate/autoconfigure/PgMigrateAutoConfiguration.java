@@ -26,9 +26,11 @@ import org.springframework.context.annotation.Conditional;
  * lock timeout and retries of {@link PgMigrateProperties}.
  * <p>
  * Runs after {@link FlywayAutoConfiguration} and only when it defined a {@link Flyway}. Every bean backs off when
- * the application defines its own. A {@link BlockingAction} bean replaces {@code pgmigrate.blocking-action}; a
- * user's {@link FlywayMigrationStrategy} is wrapped, so the guard applies to it too; the guard takes the DataSource
- * from Flyway's configuration, so a separate {@code spring.flyway.url} is guarded as well.
+ * the application defines its own. A {@link BlockingAction} bean replaces {@code pgmigrate.blocking-action}. The
+ * guard hooks into Boot at one place: {@code migrate()} of Boot's {@link Flyway} bean runs under it (see
+ * {@link GuardingFlywayPostProcessor}), so Boot's own initializer and a user's {@link FlywayMigrationStrategy},
+ * which stays the user's bean, are guarded alike; the guard takes the DataSource from Flyway's configuration, so a
+ * separate {@code spring.flyway.url} is guarded as well.
  * <p>
  * The watcher does not take its connection from that DataSource, usually the pool the application shares: it gets
  * an unpooled DataSource of its own, derived from Flyway's (same URL, user and password), so that it never waits
@@ -63,14 +65,7 @@ public final class PgMigrateAutoConfiguration {
     }
 
     @Bean
-    @ConditionalOnMissingBean
-    FlywayMigrationStrategy pgMigrateFlywayMigrationStrategy(ObjectProvider<FlywayGuard> guard) {
-        return new GuardedMigrationStrategy(guard, null);
-    }
-
-    @Bean
-    static GuardingMigrationStrategyPostProcessor pgMigrateMigrationStrategyPostProcessor(
-            ObjectProvider<FlywayGuard> guard) {
-        return new GuardingMigrationStrategyPostProcessor(guard);
+    static GuardingFlywayPostProcessor pgMigrateGuardingFlywayPostProcessor(ObjectProvider<FlywayGuard> guard) {
+        return new GuardingFlywayPostProcessor(guard);
     }
 }
