@@ -1,10 +1,6 @@
 package io.pgmigrate.autoconfigure;
 
 import io.pgmigrate.autoconfigure.metrics.PgMigrateMetrics;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.List;
@@ -24,7 +20,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 import org.springframework.boot.diagnostics.FailureAnalysis;
-import org.springframework.boot.json.JsonParserFactory;
 import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.context.ConfigurableApplicationContext;
@@ -73,25 +68,25 @@ class ApplicationStallStartupTests {
             blocker.rollback();
         }
         try (ConfigurableApplicationContext application = starting.get(DEADLINE.toSeconds(), TimeUnit.SECONDS)) {
-            assertThat(columnExists(database, "stall_retry")).isTrue();
+            assertThat(TestApplications.accountsHaveEmail(database, "stall_retry")).isTrue();
             MeterRegistry registry = application.getBean(MeterRegistry.class);
             assertThat(registry.get(PgMigrateMetrics.WAIT_CANCELLATIONS).tag("reason", "stall").counter()
                 .count()).isEqualTo(1.0);
             assertThat(registry.get(PgMigrateMetrics.WAIT_CANCELLATIONS).tag("reason", "interrupt").counter().count())
                 .isZero();
 
-            List<Map<String, Object>> runs = list(get(application, "/actuator/pgmigrate").get("runs"));
+            List<Map<String, Object>> runs = TestApplications.list(TestApplications.getJson(application, "/actuator/pgmigrate").get("runs"));
             assertThat(runs).singleElement().satisfies((run) -> {
                 assertThat(run).containsEntry("outcome", "success");
-                assertThat(list(run.get("waitsCancelled"))).singleElement().satisfies((cancelled) -> {
-                    Map<String, Object> wait = map(cancelled);
+                assertThat(TestApplications.list(run.get("waitsCancelled"))).singleElement().satisfies((cancelled) -> {
+                    Map<String, Object> wait = TestApplications.map(cancelled);
                     assertThat(wait).containsEntry("migration", "migration " + MIGRATION)
                         .containsEntry("reason", "application_stall")
                         .containsEntry("waitingFor", "stall_retry.accounts")
                         .containsEntry("maxApplicationStall", "1s");
                     assertThat(((Number) wait.get("queuedSessions")).intValue()).isEqualTo(1);
-                    assertThat(list(wait.get("kept"))).singleElement()
-                        .satisfies((kept) -> assertThat(map(kept)).containsEntry("pid", blocker.pid())
+                    assertThat(TestApplications.list(wait.get("kept"))).singleElement()
+                        .satisfies((kept) -> assertThat(TestApplications.map(kept)).containsEntry("pid", blocker.pid())
                             .containsEntry("outcome", "excluded"));
                 });
             });
@@ -114,7 +109,7 @@ class ApplicationStallStartupTests {
 
         assertThat(failure).isNotNull();
         assertThat(blocker.isAlive()).isTrue();
-        assertThat(columnExists(database, "stall_fails")).isFalse();
+        assertThat(TestApplications.accountsHaveEmail(database, "stall_fails")).isFalse();
         ApplicationStallException stall = TestApplications.cause(failure, ApplicationStallException.class);
         assertThat(stall.migration()).isEqualTo(MIGRATION);
         assertThat(stall.attempts()).isEqualTo(1);
@@ -161,28 +156,4 @@ class ApplicationStallStartupTests {
                 + "AND wait_event_type = 'Lock'", FlywayGuard.APPLICATION_NAME)) > 0;
     }
 
-    private static boolean columnExists(TestDatabase database, String schema) throws SQLException {
-        return Boolean.TRUE.equals(database.queryValue("SELECT EXISTS (SELECT 1 FROM information_schema.columns "
-                + "WHERE table_schema = ? AND table_name = 'accounts' AND column_name = 'email')", schema));
-    }
-
-    private static Map<String, Object> get(ConfigurableApplicationContext application, String path) throws Exception {
-        String port = application.getEnvironment().getProperty("local.server.port");
-        HttpResponse<String> response = HttpClient.newHttpClient()
-            .send(HttpRequest.newBuilder(URI.create("http://localhost:" + port + path))
-                .timeout(Duration.ofSeconds(30))
-                .build(), HttpResponse.BodyHandlers.ofString());
-        assertThat(response.statusCode()).as("GET %s: %s", path, response.body()).isEqualTo(200);
-        return JsonParserFactory.getJsonParser().parseMap(response.body());
-    }
-
-    @SuppressWarnings("unchecked")
-    private static <T> List<T> list(Object value) {
-        return (List<T>) value;
-    }
-
-    @SuppressWarnings("unchecked")
-    private static Map<String, Object> map(Object value) {
-        return (Map<String, Object>) value;
-    }
 }

@@ -1,10 +1,6 @@
 package io.pgmigrate.autoconfigure;
 
 import io.pgmigrate.autoconfigure.metrics.PgMigrateMetrics;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.List;
@@ -24,7 +20,6 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 import org.springframework.boot.diagnostics.FailureAnalysis;
 import org.springframework.boot.flyway.autoconfigure.FlywayMigrationStrategy;
-import org.springframework.boot.json.JsonParserFactory;
 import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.context.ConfigurableApplicationContext;
@@ -56,21 +51,21 @@ class GuardedStartupTests {
         TestSession blocker = blockerOn(database, "terminate_default");
         try (ConfigurableApplicationContext application = start(database, "terminate_default", List.of())) {
             await().atMost(DEADLINE).until(() -> !blocker.isAlive());
-            assertThat(columnExists(database, "terminate_default")).isTrue();
+            assertThat(TestApplications.accountsHaveEmail(database, "terminate_default")).isTrue();
             MeterRegistry registry = application.getBean(MeterRegistry.class);
             assertThat(registry.get(PgMigrateMetrics.BLOCKERS).tag("action", "terminated").counter().count())
                 .isEqualTo(1.0);
             assertThat(registry.get(PgMigrateMetrics.BLOCKERS).tag("action", "shown").counter().count()).isZero();
             assertThat(registry.get(PgMigrateMetrics.MIGRATION_BLOCKED).timer().count()).isGreaterThanOrEqualTo(1);
 
-            Map<String, Object> endpoint = get(application, "/actuator/pgmigrate");
-            List<Map<String, Object>> runs = list(endpoint.get("runs"));
+            Map<String, Object> endpoint = TestApplications.getJson(application, "/actuator/pgmigrate");
+            List<Map<String, Object>> runs = TestApplications.list(endpoint.get("runs"));
             assertThat(runs).hasSize(1);
             Map<String, Object> run = runs.get(0);
             assertThat(run).containsEntry("outcome", "success");
             assertThat(((Number) run.get("migrationsApplied")).intValue()).isEqualTo(1);
-            assertThat(list(run.get("backendPids"))).isNotEmpty();
-            List<Map<String, Object>> blockers = list(run.get("blockers"));
+            assertThat(TestApplications.list(run.get("backendPids"))).isNotEmpty();
+            List<Map<String, Object>> blockers = TestApplications.list(run.get("blockers"));
             assertThat(blockers).anySatisfy((seen) -> {
                 assertThat(((Number) seen.get("pid")).intValue()).isEqualTo(blocker.pid());
                 assertThat(seen).containsEntry("action", "terminated")
@@ -84,9 +79,9 @@ class GuardedStartupTests {
                 assertThat(seen).doesNotContainKey("detail");
             });
 
-            Map<String, Object> metric = get(application, "/actuator/metrics/" + PgMigrateMetrics.BLOCKERS
+            Map<String, Object> metric = TestApplications.getJson(application, "/actuator/metrics/" + PgMigrateMetrics.BLOCKERS
                     + "?tag=action:terminated");
-            List<Map<String, Object>> measurements = list(metric.get("measurements"));
+            List<Map<String, Object>> measurements = TestApplications.list(metric.get("measurements"));
             assertThat(measurements).anySatisfy(
                     (measurement) -> assertThat(((Number) measurement.get("value")).doubleValue()).isEqualTo(1.0));
         }
@@ -102,7 +97,7 @@ class GuardedStartupTests {
 
         assertThat(failure).isNotNull();
         assertThat(blocker.isAlive()).isTrue();
-        assertThat(columnExists(database, "show_fails")).isFalse();
+        assertThat(TestApplications.accountsHaveEmail(database, "show_fails")).isFalse();
         LockTimeoutExhaustedException exhausted = TestApplications.cause(failure, LockTimeoutExhaustedException.class);
         assertThat(exhausted.migration()).isEqualTo(MIGRATION);
         assertThat(exhausted.attempts()).isEqualTo(2);
@@ -131,7 +126,7 @@ class GuardedStartupTests {
         try (ConfigurableApplicationContext application = start(database, "user_strategy", List.of(),
                 UserStrategy.class)) {
             await().atMost(DEADLINE).until(() -> !blocker.isAlive());
-            assertThat(columnExists(database, "user_strategy")).isTrue();
+            assertThat(TestApplications.accountsHaveEmail(database, "user_strategy")).isTrue();
             assertThat(application.getBean(UserStrategy.class).migrated).singleElement()
                 .isSameAs(application.getBean(Flyway.class));
         }
@@ -143,7 +138,7 @@ class GuardedStartupTests {
         try (ConfigurableApplicationContext application = start(database, "user_action",
                 List.of("pgmigrate.blocking-action=none"), UserAction.class)) {
             await().atMost(DEADLINE).until(() -> !blocker.isAlive());
-            assertThat(columnExists(database, "user_action")).isTrue();
+            assertThat(TestApplications.accountsHaveEmail(database, "user_action")).isTrue();
             assertThat(application.getBean(UserAction.class).seen).contains(blocker.pid());
         }
     }
@@ -157,7 +152,7 @@ class GuardedStartupTests {
                         "spring.datasource.password=", "spring.flyway.url=" + database.jdbcUrl(),
                         "spring.flyway.user=" + database.user(), "spring.flyway.password=" + database.password()))) {
             await().atMost(DEADLINE).until(() -> !blocker.isAlive());
-            assertThat(columnExists(database, "flyway_url")).isTrue();
+            assertThat(TestApplications.accountsHaveEmail(database, "flyway_url")).isTrue();
             MeterRegistry registry = application.getBean(MeterRegistry.class);
             assertThat(registry.get(PgMigrateMetrics.BLOCKERS).tag("action", "terminated").counter().count())
                 .isEqualTo(1.0);
@@ -183,26 +178,6 @@ class GuardedStartupTests {
         return TestApplications.start(database,
                 Map.of("spring.flyway.locations", "classpath:db/app", "spring.flyway.schemas", schema), properties,
                 configurations);
-    }
-
-    private static boolean columnExists(TestDatabase database, String schema) throws SQLException {
-        return Boolean.TRUE.equals(database.queryValue("SELECT EXISTS (SELECT 1 FROM information_schema.columns "
-                + "WHERE table_schema = ? AND table_name = 'accounts' AND column_name = 'email')", schema));
-    }
-
-    private static Map<String, Object> get(ConfigurableApplicationContext application, String path) throws Exception {
-        String port = application.getEnvironment().getProperty("local.server.port");
-        HttpResponse<String> response = HttpClient.newHttpClient()
-            .send(HttpRequest.newBuilder(URI.create("http://localhost:" + port + path))
-                .timeout(Duration.ofSeconds(30))
-                .build(), HttpResponse.BodyHandlers.ofString());
-        assertThat(response.statusCode()).as("GET %s: %s", path, response.body()).isEqualTo(200);
-        return JsonParserFactory.getJsonParser().parseMap(response.body());
-    }
-
-    @SuppressWarnings("unchecked")
-    private static <T> List<T> list(Object value) {
-        return (List<T>) value;
     }
 
     @Configuration(proxyBeanMethods = false)

@@ -1,5 +1,11 @@
 package io.pgmigrate.autoconfigure;
 
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.sql.SQLException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -10,6 +16,7 @@ import io.pgmigrate.testsupport.TestDatabase;
 import org.springframework.boot.SpringApplication;
 import org.springframework.boot.SpringBootConfiguration;
 import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
+import org.springframework.boot.json.JsonParserFactory;
 import org.springframework.context.ConfigurableApplicationContext;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -56,6 +63,37 @@ public final class TestApplications {
         }
         assertThat(current).as("a %s in %s", type.getSimpleName(), failure).isNotNull();
         return type.cast(current);
+    }
+
+
+    /** GETs a path of the application's actuator and parses the JSON answer; the status must be 200. */
+    public static Map<String, Object> getJson(ConfigurableApplicationContext application, String path)
+            throws Exception {
+        String port = application.getEnvironment().getProperty("local.server.port");
+        HttpResponse<String> response = HttpClient.newHttpClient()
+            .send(HttpRequest.newBuilder(URI.create("http://localhost:" + port + path))
+                .timeout(Duration.ofSeconds(30))
+                .build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(response.statusCode()).as("GET %s: %s", path, response.body()).isEqualTo(200);
+        return JsonParserFactory.getJsonParser().parseMap(response.body());
+    }
+
+    /** A JSON array as a list. */
+    @SuppressWarnings("unchecked")
+    public static <T> List<T> list(Object value) {
+        return (List<T>) value;
+    }
+
+    /** A JSON object as a map. */
+    @SuppressWarnings("unchecked")
+    public static Map<String, Object> map(Object value) {
+        return (Map<String, Object>) value;
+    }
+
+    /** Whether the test migration V2 (add email) has run in the schema. */
+    public static boolean accountsHaveEmail(TestDatabase database, String schema) throws SQLException {
+        return Boolean.TRUE.equals(database.queryValue("SELECT EXISTS (SELECT 1 FROM information_schema.columns "
+                + "WHERE table_schema = ? AND table_name = 'accounts' AND column_name = 'email')", schema));
     }
 
     /** The application: everything on the test classpath, auto-configured. */
