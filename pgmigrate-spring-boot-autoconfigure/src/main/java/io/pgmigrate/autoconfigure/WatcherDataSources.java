@@ -7,6 +7,7 @@ import io.pgmigrate.flyway.FlywayGuard;
 import org.slf4j.Logger;
 
 import org.springframework.boot.jdbc.DataSourceBuilder;
+import org.springframework.jdbc.datasource.DelegatingDataSource;
 import org.springframework.jdbc.datasource.SimpleDriverDataSource;
 
 /**
@@ -32,8 +33,14 @@ final class WatcherDataSources {
      * @see FlywayGuard#withWatcherDataSource(java.util.function.Function)
      */
     static DataSource derivedFrom(DataSource flywayDataSource) {
+        // Spring's own proxies are unwrapped here, not only by DataSourceBuilder: a CI run once saw its unwrapping
+        // leave the proxy in place and fail to read a URL from it
+        DataSource target = flywayDataSource;
+        while (target instanceof DelegatingDataSource delegating && delegating.getTargetDataSource() != null) {
+            target = delegating.getTargetDataSource();
+        }
         try {
-            SimpleDriverDataSource unpooled = DataSourceBuilder.derivedFrom(flywayDataSource)
+            SimpleDriverDataSource unpooled = DataSourceBuilder.derivedFrom(target)
                 .type(SimpleDriverDataSource.class)
                 .build();
             if (unpooled.getUrl() == null) {
