@@ -1,6 +1,5 @@
 package io.pgmigrate.flyway;
 
-import io.pgmigrate.core.LockTimeoutEvent;
 import static io.pgmigrate.flyway.Guarding.createOrders;
 import static io.pgmigrate.flyway.Guarding.flyway;
 import static io.pgmigrate.flyway.Guarding.hasColumn;
@@ -8,7 +7,6 @@ import static io.pgmigrate.flyway.Guarding.reader;
 import static io.pgmigrate.flyway.Guarding.settings;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.sql.SQLException;
 import java.time.Duration;
 
 import ch.qos.logback.classic.Level;
@@ -26,18 +24,7 @@ class LockTimeoutRetryTest {
     void retriesARolledBackMigrationOnceTheBlockerHasEnded(TestDatabase db) throws Exception {
         createOrders(db);
         TestSession blocker = reader(db, "report");
-        RecordingGuardListener events = new RecordingGuardListener() {
-            @Override
-            public void lockTimeout(LockTimeoutEvent event) {
-                super.lockTimeout(event);
-                try {
-                    blocker.rollback();
-                }
-                catch (SQLException ex) {
-                    throw new IllegalStateException(ex);
-                }
-            }
-        };
+        RecordingGuardListener events = RecordingGuardListener.endingAtLockTimeout(blocker);
         FlywayGuard guard = new FlywayGuard(settings().withLockTimeout(Duration.ofMillis(1500)).withLockRetries(2)
             .withLockRetryDelay(Duration.ofMillis(100)), StandardBlockingAction.SHOW, events);
 

@@ -6,10 +6,8 @@ import static io.pgmigrate.flyway.Guarding.reader;
 import static io.pgmigrate.flyway.Guarding.settings;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.sql.SQLException;
 import java.time.Duration;
 
-import io.pgmigrate.core.LockTimeoutEvent;
 import io.pgmigrate.core.StandardBlockingAction;
 import io.pgmigrate.testsupport.PostgresTest;
 import io.pgmigrate.testsupport.TestDatabase;
@@ -27,18 +25,7 @@ class MigrationRunRecordTest {
     void theRecordOfARetriedRunHoldsWhatTheListenersSawDuringIt(TestDatabase db) throws Exception {
         createOrders(db);
         TestSession blocker = reader(db, "report");
-        RecordingGuardListener events = new RecordingGuardListener() {
-            @Override
-            public void lockTimeout(LockTimeoutEvent event) {
-                super.lockTimeout(event);
-                try {
-                    blocker.rollback();
-                }
-                catch (SQLException ex) {
-                    throw new IllegalStateException(ex);
-                }
-            }
-        };
+        RecordingGuardListener events = RecordingGuardListener.endingAtLockTimeout(blocker);
         new FlywayGuard(settings().withLockTimeout(Duration.ofMillis(1500)).withLockRetries(2)
             .withLockRetryDelay(Duration.ofMillis(100)), StandardBlockingAction.SHOW, events)
             .migrate(flyway(db.dataSource(), "blocked").load());

@@ -112,4 +112,20 @@ public class RecordingGuardListener implements GuardListener {
             .distinct()
             .toList();
     }
+
+    /** A recording listener that ends the blocker's transaction at the first lock timeout, so the retry applies. */
+    public static RecordingGuardListener endingAtLockTimeout(io.pgmigrate.testsupport.TestSession blocker) {
+        return new RecordingGuardListener() {
+            @Override
+            public void lockTimeout(LockTimeoutEvent event) {
+                super.lockTimeout(event);
+                try {
+                    blocker.rollback();
+                }
+                catch (java.sql.SQLException ex) {
+                    throw new IllegalStateException(ex);
+                }
+            }
+        };
+    }
 }

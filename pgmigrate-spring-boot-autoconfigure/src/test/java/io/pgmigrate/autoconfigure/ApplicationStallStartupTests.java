@@ -15,7 +15,6 @@ import io.pgmigrate.flyway.FlywayGuard;
 import io.pgmigrate.testsupport.PostgresTest;
 import io.pgmigrate.testsupport.TestDatabase;
 import io.pgmigrate.testsupport.TestSession;
-import org.flywaydb.core.Flyway;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -52,8 +51,8 @@ class ApplicationStallStartupTests {
 
     @Test
     void theApplicationGoesThroughAndTheRetryMigratesOnceTheBlockerEnds(TestDatabase database) throws Exception {
-        TestSession blocker = blockerOn(database, "stall_retry");
-        CompletableFuture<ConfigurableApplicationContext> starting = CompletableFuture.supplyAsync(() -> start(database,
+        TestSession blocker = TestApplications.accountsBlocker(database, "stall_retry");
+        CompletableFuture<ConfigurableApplicationContext> starting = CompletableFuture.supplyAsync(() -> TestApplications.startAccounts(database,
                 "stall_retry", List.of("pgmigrate.exclude-application-names=reporting",
                         "pgmigrate.max-application-stall=1s", "pgmigrate.lock-retries=1",
                         "pgmigrate.lock-retry-delay=100ms")), THREADS);
@@ -96,8 +95,8 @@ class ApplicationStallStartupTests {
     @Test
     void withoutRetriesTheStartUpFailsWithAnAnalysisThatSaysWhatToDo(TestDatabase database, CapturedOutput output)
             throws Exception {
-        TestSession blocker = blockerOn(database, "stall_fails");
-        CompletableFuture<Throwable> failed = CompletableFuture.supplyAsync(() -> catchThrowable(() -> start(database,
+        TestSession blocker = TestApplications.accountsBlocker(database, "stall_fails");
+        CompletableFuture<Throwable> failed = CompletableFuture.supplyAsync(() -> catchThrowable(() -> TestApplications.startAccounts(database,
                 "stall_fails", List.of("pgmigrate.exclude-application-names=reporting",
                         "pgmigrate.max-application-stall=1s"))
             .close()), THREADS);
@@ -132,28 +131,8 @@ class ApplicationStallStartupTests {
             .contains("pid " + blocker.pid());
     }
 
-    /** Applies V1 to the schema with plain Flyway, then opens a session idle in transaction on its table. */
-    private static TestSession blockerOn(TestDatabase database, String schema) throws SQLException {
-        Flyway.configure()
-            .dataSource(database.dataSource())
-            .schemas(schema)
-            .locations("classpath:db/app")
-            .target("1")
-            .load()
-            .migrate();
-        TestSession blocker = database.session("reporting").begin();
-        blocker.execute("SELECT count(*) FROM " + schema + ".accounts");
-        return blocker;
-    }
-
-    private static ConfigurableApplicationContext start(TestDatabase database, String schema, List<String> properties) {
-        return TestApplications.start(database,
-                Map.of("spring.flyway.locations", "classpath:db/app", "spring.flyway.schemas", schema), properties);
-    }
-
     private static boolean migrationWaits(TestDatabase database) throws SQLException {
         return ((Long) database.queryValue("SELECT count(*) FROM pg_stat_activity WHERE application_name = ? "
                 + "AND wait_event_type = 'Lock'", FlywayGuard.APPLICATION_NAME)) > 0;
     }
-
 }

@@ -4,9 +4,7 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
-
 
 import com.zaxxer.hikari.HikariDataSource;
 import io.pgmigrate.testsupport.PostgresTest;
@@ -35,9 +33,9 @@ class BootFlywayBehaviourTests {
 
     @Test
     void theUsersStrategyKeepsItsClassIsCalledOnceAndIsGuarded(TestDatabase database) throws Exception {
-        TestSession blocker = blockerOn(database, "own_strategy");
+        TestSession blocker = TestApplications.accountsBlocker(database, "own_strategy");
         // StrategyUser takes the strategy by its class: the start-up fails if the bean is of another type
-        try (ConfigurableApplicationContext application = start(database, "own_strategy", List.of(),
+        try (ConfigurableApplicationContext application = TestApplications.startAccounts(database, "own_strategy", List.of(),
                 OwnStrategyConfiguration.class)) {
             CountingStrategy strategy = application.getBean(CountingStrategy.class);
             assertThat(application.getBean(StrategyUser.class).strategy).isSameAs(strategy);
@@ -61,8 +59,8 @@ class BootFlywayBehaviourTests {
 
     @Test
     void aStartUpWithAMigrationTakesNoMoreConnectionsThanWithoutPgmigrate(TestDatabase database) throws Exception {
-        migrateToV1(database, "one_plain");
-        migrateToV1(database, "one_guarded");
+        TestApplications.migrateAccountsToV1(database, "one_plain");
+        TestApplications.migrateAccountsToV1(database, "one_guarded");
         int without = connectionsAtStartUp(database, "one_plain", false);
         int with = connectionsAtStartUp(database, "one_guarded", true);
         assertThat(TestApplications.accountsHaveEmail(database, "one_plain")).isTrue();
@@ -73,7 +71,7 @@ class BootFlywayBehaviourTests {
     /** Starts and stops an application on a counting pool: how often Flyway (and pgmigrate) asked it. */
     private static int connectionsAtStartUp(TestDatabase database, String schema, boolean guarded) {
         CountingPool.database = database;
-        try (ConfigurableApplicationContext application = start(database, schema,
+        try (ConfigurableApplicationContext application = TestApplications.startAccounts(database, schema,
                 List.of("pgmigrate.enabled=" + guarded), CountingPoolConfiguration.class)) {
             return application.getBean(CountingPool.class).connections.get();
         }
@@ -82,31 +80,6 @@ class BootFlywayBehaviourTests {
     private static void migrateAll(TestDatabase database, String schema) {
         Flyway.configure().dataSource(database.dataSource()).schemas(schema).locations("classpath:db/app").load()
             .migrate();
-    }
-
-    private static void migrateToV1(TestDatabase database, String schema) {
-        Flyway.configure()
-            .dataSource(database.dataSource())
-            .schemas(schema)
-            .locations("classpath:db/app")
-            .target("1")
-            .load()
-            .migrate();
-    }
-
-    /** Applies V1 to the schema with plain Flyway, then opens a session idle in transaction on its table. */
-    private static TestSession blockerOn(TestDatabase database, String schema) throws SQLException {
-        migrateToV1(database, schema);
-        TestSession blocker = database.session("reporting").begin();
-        blocker.execute("SELECT count(*) FROM " + schema + ".accounts");
-        return blocker;
-    }
-
-    private static ConfigurableApplicationContext start(TestDatabase database, String schema, List<String> properties,
-            Class<?>... configurations) {
-        return TestApplications.start(database,
-                Map.of("spring.flyway.locations", "classpath:db/app", "spring.flyway.schemas", schema), properties,
-                configurations);
     }
 
     /** A strategy of the application's own class, as many applications define one. */

@@ -1,7 +1,6 @@
 package io.pgmigrate.autoconfigure;
 
 import io.pgmigrate.autoconfigure.metrics.PgMigrateMetrics;
-import java.sql.SQLException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -48,8 +47,8 @@ class GuardedStartupTests {
 
     @Test
     void terminatesTheBlockerAndStarts(TestDatabase database) throws Exception {
-        TestSession blocker = blockerOn(database, "terminate_default");
-        try (ConfigurableApplicationContext application = start(database, "terminate_default", List.of())) {
+        TestSession blocker = TestApplications.accountsBlocker(database, "terminate_default");
+        try (ConfigurableApplicationContext application = TestApplications.startAccounts(database, "terminate_default", List.of())) {
             await().atMost(DEADLINE).until(() -> !blocker.isAlive());
             assertThat(TestApplications.accountsHaveEmail(database, "terminate_default")).isTrue();
             MeterRegistry registry = application.getBean(MeterRegistry.class);
@@ -90,8 +89,8 @@ class GuardedStartupTests {
     @Test
     void failsWithAnAnalysisNamingTheBlockerWhenItIsOnlyShown(TestDatabase database, CapturedOutput output)
             throws Exception {
-        TestSession blocker = blockerOn(database, "show_fails");
-        Throwable failure = catchThrowable(() -> start(database, "show_fails",
+        TestSession blocker = TestApplications.accountsBlocker(database, "show_fails");
+        Throwable failure = catchThrowable(() -> TestApplications.startAccounts(database, "show_fails",
                 List.of("pgmigrate.blocking-action=show", "pgmigrate.lock-timeout=1s", "pgmigrate.lock-retries=1",
                         "pgmigrate.lock-retry-delay=100ms")).close());
 
@@ -122,8 +121,8 @@ class GuardedStartupTests {
 
     @Test
     void guardsTheUsersMigrationStrategy(TestDatabase database) throws Exception {
-        TestSession blocker = blockerOn(database, "user_strategy");
-        try (ConfigurableApplicationContext application = start(database, "user_strategy", List.of(),
+        TestSession blocker = TestApplications.accountsBlocker(database, "user_strategy");
+        try (ConfigurableApplicationContext application = TestApplications.startAccounts(database, "user_strategy", List.of(),
                 UserStrategy.class)) {
             await().atMost(DEADLINE).until(() -> !blocker.isAlive());
             assertThat(TestApplications.accountsHaveEmail(database, "user_strategy")).isTrue();
@@ -134,8 +133,8 @@ class GuardedStartupTests {
 
     @Test
     void aBlockingActionBeanReplacesTheProperty(TestDatabase database) throws Exception {
-        TestSession blocker = blockerOn(database, "user_action");
-        try (ConfigurableApplicationContext application = start(database, "user_action",
+        TestSession blocker = TestApplications.accountsBlocker(database, "user_action");
+        try (ConfigurableApplicationContext application = TestApplications.startAccounts(database, "user_action",
                 List.of("pgmigrate.blocking-action=none"), UserAction.class)) {
             await().atMost(DEADLINE).until(() -> !blocker.isAlive());
             assertThat(TestApplications.accountsHaveEmail(database, "user_action")).isTrue();
@@ -145,9 +144,9 @@ class GuardedStartupTests {
 
     @Test
     void guardsFlywaysOwnDataSource(TestDatabase database) throws Exception {
-        TestSession blocker = blockerOn(database, "flyway_url");
+        TestSession blocker = TestApplications.accountsBlocker(database, "flyway_url");
         // the application's own DataSource is H2: only Flyway talks to PostgreSQL
-        try (ConfigurableApplicationContext application = start(database, "flyway_url",
+        try (ConfigurableApplicationContext application = TestApplications.startAccounts(database, "flyway_url",
                 List.of("spring.datasource.url=jdbc:h2:mem:flyway_url;DB_CLOSE_DELAY=-1", "spring.datasource.username=sa",
                         "spring.datasource.password=", "spring.flyway.url=" + database.jdbcUrl(),
                         "spring.flyway.user=" + database.user(), "spring.flyway.password=" + database.password()))) {
@@ -157,27 +156,6 @@ class GuardedStartupTests {
             assertThat(registry.get(PgMigrateMetrics.BLOCKERS).tag("action", "terminated").counter().count())
                 .isEqualTo(1.0);
         }
-    }
-
-    /** Applies V1 to the schema with plain Flyway, then opens a session idle in transaction on its table. */
-    private static TestSession blockerOn(TestDatabase database, String schema) throws SQLException {
-        Flyway.configure()
-            .dataSource(database.dataSource())
-            .schemas(schema)
-            .locations("classpath:db/app")
-            .target("1")
-            .load()
-            .migrate();
-        TestSession blocker = database.session("reporting").begin();
-        blocker.execute("SELECT count(*) FROM " + schema + ".accounts");
-        return blocker;
-    }
-
-    private static ConfigurableApplicationContext start(TestDatabase database, String schema, List<String> properties,
-            Class<?>... configurations) {
-        return TestApplications.start(database,
-                Map.of("spring.flyway.locations", "classpath:db/app", "spring.flyway.schemas", schema), properties,
-                configurations);
     }
 
     @Configuration(proxyBeanMethods = false)

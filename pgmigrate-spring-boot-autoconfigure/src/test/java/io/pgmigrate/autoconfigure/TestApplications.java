@@ -12,6 +12,8 @@ import java.util.List;
 import java.util.Map;
 
 import io.pgmigrate.testsupport.TestDatabase;
+import io.pgmigrate.testsupport.TestSession;
+import org.flywaydb.core.Flyway;
 
 import org.springframework.boot.SpringApplication;
 import org.springframework.boot.SpringBootConfiguration;
@@ -65,6 +67,32 @@ public final class TestApplications {
         return type.cast(current);
     }
 
+
+    /** Applies V1 of {@code db/app} (the accounts table) to the schema with plain Flyway. */
+    public static void migrateAccountsToV1(TestDatabase database, String schema) {
+        Flyway.configure()
+            .dataSource(database.dataSource())
+            .schemas(schema)
+            .locations("classpath:db/app")
+            .target("1")
+            .load()
+            .migrate();
+    }
+
+    /** Applies V1 to the schema, then opens a session idle in transaction on its accounts table. */
+    public static TestSession accountsBlocker(TestDatabase database, String schema) throws SQLException {
+        migrateAccountsToV1(database, schema);
+        TestSession blocker = database.session("reporting").begin();
+        blocker.execute("SELECT count(*) FROM " + schema + ".accounts");
+        return blocker;
+    }
+
+    /** Starts the application on the migrations of {@code db/app} in the schema. */
+    public static ConfigurableApplicationContext startAccounts(TestDatabase database, String schema,
+            List<String> properties, Class<?>... configurations) {
+        return start(database, Map.of("spring.flyway.locations", "classpath:db/app", "spring.flyway.schemas", schema),
+                properties, configurations);
+    }
 
     /** GETs a path of the application's actuator and parses the JSON answer; the status must be 200. */
     public static Map<String, Object> getJson(ConfigurableApplicationContext application, String path)
