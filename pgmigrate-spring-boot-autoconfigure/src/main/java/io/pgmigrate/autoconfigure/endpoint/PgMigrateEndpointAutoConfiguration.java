@@ -1,8 +1,9 @@
 package io.pgmigrate.autoconfigure.endpoint;
 
 import io.pgmigrate.autoconfigure.PgMigrateAutoConfiguration;
+import io.pgmigrate.autoconfigure.PgMigrateLiquibaseAutoConfiguration;
+import io.pgmigrate.core.GuardSettings;
 import io.pgmigrate.autoconfigure.PgMigrateProperties;
-import io.pgmigrate.flyway.FlywayGuard;
 
 import org.springframework.boot.actuate.autoconfigure.endpoint.condition.ConditionalOnAvailableEndpoint;
 import org.springframework.boot.actuate.endpoint.annotation.Endpoint;
@@ -17,9 +18,9 @@ import org.springframework.context.annotation.Bean;
  * recent runs behind it, when Spring Boot's actuator is on the classpath and the endpoint is available
  * ({@code management.endpoints.web.exposure.include} or JMX).
  */
-@AutoConfiguration(after = PgMigrateAutoConfiguration.class)
+@AutoConfiguration(after = { PgMigrateAutoConfiguration.class, PgMigrateLiquibaseAutoConfiguration.class })
 @ConditionalOnClass({ Endpoint.class, ConditionalOnAvailableEndpoint.class })
-@ConditionalOnBean(FlywayGuard.class)
+@ConditionalOnBean(GuardSettings.class)
 @ConditionalOnAvailableEndpoint(PgMigrateEndpoint.class)
 public final class PgMigrateEndpointAutoConfiguration {
 
