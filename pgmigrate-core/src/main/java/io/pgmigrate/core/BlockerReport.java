@@ -1,5 +1,7 @@
 package io.pgmigrate.core;
 
+import io.pgmigrate.core.internal.Watcher;
+
 /**
  * What happened to one blocker, reported once per blocking transaction and outcome.
  *

@@ -4,6 +4,9 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 
+import io.pgmigrate.core.internal.FanOut;
+import io.pgmigrate.core.internal.Watcher;
+
 /**
  * Receives the events of a guarded run: what the {@link Watcher} sees and does, and how the run's steps go.
  * Logging, metrics and history subscribe here, so neither the engine nor a migration tool's adapter knows any of

@@ -1,5 +1,7 @@
 package io.pgmigrate.core;
 
+import io.pgmigrate.core.internal.Watcher;
+
 /**
  * The watcher's connection is not to PostgreSQL (H2 in an application's tests, for example), so there is nothing to
  * watch: thrown by {@link Watcher#start()}, which then has closed that connection and started nothing. An adapter
@@ -12,7 +14,7 @@ public final class NotPostgresException extends RuntimeException {
 
     private final String product;
 
-    NotPostgresException(String product) {
+    public NotPostgresException(String product) {
         super("pgmigrate: the database is not PostgreSQL: database=" + product);
         this.product = product;
     }

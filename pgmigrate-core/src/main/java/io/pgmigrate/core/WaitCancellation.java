@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
 
+import io.pgmigrate.core.internal.Watcher;
 import org.jspecify.annotations.Nullable;
 
 /**

@@ -3,6 +3,10 @@ package io.pgmigrate.core;
 import java.time.Duration;
 import java.util.Set;
 
+import io.pgmigrate.core.internal.Durations;
+import io.pgmigrate.core.internal.SessionNames;
+import io.pgmigrate.core.internal.Watcher;
+
 /**
  * How a {@link Watcher} polls and which blockers it leaves alone.
  *

@@ -7,6 +7,8 @@ import java.util.List;
 
 import javax.sql.DataSource;
 
+import io.pgmigrate.core.internal.Watcher;
+
 /**
  * The watcher could not open its connection when it started, so it watches nothing. Thrown by
  * {@link Watcher#start()} before any work is watched; the message names the DataSource (a pool's name and
@@ -18,7 +20,7 @@ public final class WatcherConnectionException extends RuntimeException {
 
     private final String dataSource;
 
-    WatcherConnectionException(DataSource dataSource, Exception cause) {
+    public WatcherConnectionException(DataSource dataSource, Exception cause) {
         super(message(describe(dataSource), cause), cause);
         this.dataSource = describe(dataSource);
     }

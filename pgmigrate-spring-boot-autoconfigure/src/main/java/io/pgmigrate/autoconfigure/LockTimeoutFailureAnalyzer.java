@@ -5,8 +5,8 @@ import java.util.List;
 import java.util.Locale;
 
 import io.pgmigrate.core.Blocker;
-import io.pgmigrate.core.BlockerText;
-import io.pgmigrate.core.Durations;
+import io.pgmigrate.core.internal.BlockerText;
+import io.pgmigrate.core.internal.Durations;
 import io.pgmigrate.flyway.LockTimeoutExhaustedException;
 
 import org.springframework.boot.diagnostics.AbstractFailureAnalyzer;

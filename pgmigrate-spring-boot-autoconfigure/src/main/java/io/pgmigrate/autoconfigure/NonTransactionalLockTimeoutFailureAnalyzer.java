@@ -1,11 +1,11 @@
 package io.pgmigrate.autoconfigure;
 
-import io.pgmigrate.flyway.FlywayGuard;
 import java.util.Locale;
 
 import io.pgmigrate.core.Blocker;
-import io.pgmigrate.flyway.NonTransactionalLockTimeoutException;
 import io.pgmigrate.core.SelfBlockedEvent;
+import io.pgmigrate.flyway.FlywayGuard;
+import io.pgmigrate.flyway.NonTransactionalLockTimeoutException;
 
 import org.springframework.boot.diagnostics.AbstractFailureAnalyzer;
 import org.springframework.boot.diagnostics.FailureAnalysis;

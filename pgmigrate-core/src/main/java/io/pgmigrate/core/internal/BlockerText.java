@@ -1,4 +1,4 @@
-package io.pgmigrate.core;
+package io.pgmigrate.core.internal;
 
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -7,6 +7,8 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.regex.Pattern;
 
+import io.pgmigrate.core.Blocker;
+import io.pgmigrate.core.BlockerReport;
 import org.jspecify.annotations.Nullable;
 
 /**
