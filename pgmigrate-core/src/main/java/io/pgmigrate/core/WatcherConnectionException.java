@@ -7,11 +7,9 @@ import java.util.List;
 
 import javax.sql.DataSource;
 
-import io.pgmigrate.core.internal.Watcher;
-
 /**
  * The watcher could not open its connection when it started, so it watches nothing. Thrown by
- * {@link Watcher#start()} before any work is watched; the message names the DataSource (a pool's name and
+ * the watcher's start, before any work is watched; the message names the DataSource (a pool's name and
  * maximum size, where the pool shows them) and says what to do.
  */
 public final class WatcherConnectionException extends RuntimeException {
