@@ -4,7 +4,7 @@ import java.lang.reflect.Field;
 import java.sql.Connection;
 import java.sql.SQLException;
 
-import io.pgmigrate.core.GuardedRun;
+import io.pgmigrate.core.internal.GuardedRun;
 import liquibase.Liquibase;
 import liquibase.change.Change;
 import liquibase.changelog.ChangeSet;

@@ -4,8 +4,8 @@ import java.time.Duration;
 import java.util.List;
 
 import io.pgmigrate.core.Blocker;
-import io.pgmigrate.core.BlockerText;
-import io.pgmigrate.core.GuardedRun;
+import io.pgmigrate.core.internal.BlockerText;
+import io.pgmigrate.core.internal.GuardedRun;
 import liquibase.exception.LiquibaseException;
 
 import org.jspecify.annotations.Nullable;

@@ -3,8 +3,8 @@ package io.pgmigrate.liquibase;
 import java.util.List;
 
 import io.pgmigrate.core.BlockerReport;
-import io.pgmigrate.core.BlockerText;
-import io.pgmigrate.core.Durations;
+import io.pgmigrate.core.internal.BlockerText;
+import io.pgmigrate.core.internal.Durations;
 import io.pgmigrate.core.WaitCancellation;
 import liquibase.exception.LiquibaseException;
 

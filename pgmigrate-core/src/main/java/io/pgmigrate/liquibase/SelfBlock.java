@@ -1,6 +1,6 @@
 package io.pgmigrate.liquibase;
 
-import io.pgmigrate.core.GuardedRun;
+import io.pgmigrate.core.internal.GuardedRun;
 
 /** What pgmigrate says when a changeset waits for a connection of its own run, which it never ends. */
 final class SelfBlock {

@@ -3,6 +3,7 @@ package io.pgmigrate.autoconfigure;
 import java.util.Locale;
 
 import io.pgmigrate.core.Blocker;
+import io.pgmigrate.core.internal.BlockerText;
 import io.pgmigrate.liquibase.ChangeSetLockTimeoutException;
 
 import org.springframework.boot.diagnostics.AbstractFailureAnalyzer;
@@ -57,7 +58,7 @@ class ChangeSetLockTimeoutFailureAnalyzer extends AbstractFailureAnalyzer<Change
         else {
             description.append(String.format(Locale.ROOT, "%nSessions that blocked it:%n"));
             for (Blocker blocker : cause.blockers()) {
-                description.append(String.format(Locale.ROOT, "    - %s%n", LockTimeoutFailureAnalyzer.describe(blocker)));
+                description.append(String.format(Locale.ROOT, "    - %s%n", BlockerText.sentence(blocker)));
             }
         }
         if (cause.invalidIndexes() != null && !cause.invalidIndexes().isEmpty()) {
