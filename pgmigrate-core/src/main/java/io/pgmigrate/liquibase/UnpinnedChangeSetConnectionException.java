@@ -9,7 +9,11 @@ import liquibase.exception.UnexpectedLiquibaseException;
  */
 public class UnpinnedChangeSetConnectionException extends UnexpectedLiquibaseException {
 
+    private static final long serialVersionUID = 1L;
+
     private final String changeSet;
+    private final int preparedPid;
+    private final int pid;
 
     /**
      * @param changeSet the changeset, for example {@code 2-add-note::orders-team (db/changelog/orders.yaml)}
@@ -23,10 +27,22 @@ public class UnpinnedChangeSetConnectionException extends UnexpectedLiquibaseExc
                 + "\nConnect Liquibase directly to PostgreSQL or through a session-mode pooler, not a "
                 + "transaction-mode one.");
         this.changeSet = changeSet;
+        this.preparedPid = preparedPid;
+        this.pid = pid;
     }
 
     /** The changeset that was not started. */
     public String changeSet() {
         return changeSet;
+    }
+
+    /** The backend the connection had when pgmigrate prepared it. */
+    public int preparedPid() {
+        return preparedPid;
+    }
+
+    /** The backend that would have run the changeset. */
+    public int pid() {
+        return pid;
     }
 }

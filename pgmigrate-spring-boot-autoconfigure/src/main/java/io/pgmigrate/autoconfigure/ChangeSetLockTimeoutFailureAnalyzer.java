@@ -1,9 +1,11 @@
 package io.pgmigrate.autoconfigure;
 
+import java.time.Duration;
 import java.util.Locale;
 
 import io.pgmigrate.core.Blocker;
 import io.pgmigrate.core.internal.BlockerText;
+import io.pgmigrate.core.internal.Durations;
 import io.pgmigrate.liquibase.ChangeSetLockTimeoutException;
 
 import org.springframework.boot.diagnostics.AbstractFailureAnalyzer;
@@ -31,7 +33,7 @@ class ChangeSetLockTimeoutFailureAnalyzer extends AbstractFailureAnalyzer<Change
 
     private static String description(ChangeSetLockTimeoutException cause) {
         StringBuilder description = new StringBuilder();
-        String timeout = LockTimeoutFailureAnalyzer.duration(cause.lockTimeout());
+        String timeout = duration(cause.lockTimeout());
         if (cause.transactional()) {
             description.append(String.format(Locale.ROOT,
                     "Changeset %s could not get its locks: it hit the lock timeout of %s on %s. PostgreSQL rolled it "
@@ -104,9 +106,14 @@ class ChangeSetLockTimeoutFailureAnalyzer extends AbstractFailureAnalyzer<Change
         action.append(String.format(Locale.ROOT,
                 "Or end them yourself and start the application again, for example: SELECT pg_terminate_backend(%s);%n"
                         + "Or let the changeset wait longer: raise pgmigrate.lock-timeout (now %s)%s.",
-                pid, LockTimeoutFailureAnalyzer.duration(cause.lockTimeout()),
+                pid, duration(cause.lockTimeout()),
                 cause.transactional() ? " or pgmigrate.lock-retries (now "
                         + this.environment.getProperty("pgmigrate.lock-retries", "0") + ")" : ""));
         return action.toString();
+    }
+
+    /** Loads no Flyway class: Flyway's analyzers are not usable in an application without Flyway. */
+    private static String duration(Duration duration) {
+        return (duration != null) ? Durations.human(duration) : "unset";
     }
 }
