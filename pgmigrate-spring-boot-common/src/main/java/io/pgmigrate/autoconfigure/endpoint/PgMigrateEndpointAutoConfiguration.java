@@ -1,6 +1,5 @@
 package io.pgmigrate.autoconfigure.endpoint;
 
-import io.pgmigrate.autoconfigure.PgMigrateAutoConfiguration;
 import io.pgmigrate.autoconfigure.PgMigrateProperties;
 import io.pgmigrate.flyway.FlywayGuard;
 
@@ -17,7 +16,8 @@ import org.springframework.context.annotation.Bean;
  * recent runs behind it, when Spring Boot's actuator is on the classpath and the endpoint is available
  * ({@code management.endpoints.web.exposure.include} or JMX).
  */
-@AutoConfiguration(after = PgMigrateAutoConfiguration.class)
+// by name: each Spring Boot generation has a PgMigrateAutoConfiguration of its own, under this name
+@AutoConfiguration(afterName = "io.pgmigrate.autoconfigure.PgMigrateAutoConfiguration")
 @ConditionalOnClass({ Endpoint.class, ConditionalOnAvailableEndpoint.class })
 @ConditionalOnBean(FlywayGuard.class)
 @ConditionalOnAvailableEndpoint(PgMigrateEndpoint.class)

@@ -18,15 +18,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 import org.springframework.aop.support.AopUtils;
-import org.springframework.boot.actuate.autoconfigure.endpoint.EndpointAutoConfiguration;
 import org.springframework.boot.actuate.endpoint.annotation.Endpoint;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
-import org.springframework.boot.flyway.autoconfigure.FlywayAutoConfiguration;
-import org.springframework.boot.flyway.autoconfigure.FlywayMigrationStrategy;
-import org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration;
-import org.springframework.boot.micrometer.metrics.autoconfigure.CompositeMeterRegistryAutoConfiguration;
-import org.springframework.boot.micrometer.metrics.autoconfigure.MetricsAutoConfiguration;
-import org.springframework.boot.micrometer.metrics.autoconfigure.export.simple.SimpleMetricsExportAutoConfiguration;
 import org.springframework.boot.test.context.FilteredClassLoader;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.boot.test.system.CapturedOutput;
@@ -44,11 +37,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 class PgMigrateAutoConfigurationTests {
 
     private final ApplicationContextRunner runner = new ApplicationContextRunner()
-        .withConfiguration(AutoConfigurations.of(DataSourceAutoConfiguration.class, FlywayAutoConfiguration.class,
-                PgMigrateAutoConfiguration.class, PgMigrateMetricsAutoConfiguration.class,
-                PgMigrateEndpointAutoConfiguration.class, MetricsAutoConfiguration.class,
-                SimpleMetricsExportAutoConfiguration.class, CompositeMeterRegistryAutoConfiguration.class,
-                EndpointAutoConfiguration.class))
+        .withConfiguration(AutoConfigurations.of(BootGeneration.FLYWAY))
+        .withConfiguration(AutoConfigurations.of(BootGeneration.METRICS_AND_ENDPOINTS))
+        .withConfiguration(AutoConfigurations.of(PgMigrateAutoConfiguration.class,
+                PgMigrateMetricsAutoConfiguration.class, PgMigrateEndpointAutoConfiguration.class))
         .withPropertyValues("spring.datasource.generate-unique-name=true", "spring.flyway.locations=classpath:db/none",
                 "management.endpoints.web.exposure.include=pgmigrate");
 
@@ -60,7 +52,7 @@ class PgMigrateAutoConfigurationTests {
             assertThat(context).hasSingleBean(GuardSettings.class);
             assertThat(context).hasSingleBean(FlywayGuard.class);
             // the guard hooks into Boot's Flyway bean; it defines no strategy of its own
-            assertThat(context).doesNotHaveBean(FlywayMigrationStrategy.class);
+            assertThat(context).doesNotHaveBean(BootGeneration.MIGRATION_STRATEGY);
             assertThat(AopUtils.isCglibProxy(context.getBean(Flyway.class))).isTrue();
             assertThat(context).hasSingleBean(PgMigrateMetrics.class);
             assertThat(context).hasSingleBean(MigrationHistory.class);
@@ -86,7 +78,7 @@ class PgMigrateAutoConfigurationTests {
             assertThat(context).hasNotFailed();
             assertThat(context).doesNotHaveBean(FlywayGuard.class);
             assertThat(context).doesNotHaveBean(PgMigrateProperties.class);
-            assertThat(context).doesNotHaveBean(FlywayMigrationStrategy.class);
+            assertThat(context).doesNotHaveBean(BootGeneration.MIGRATION_STRATEGY);
             assertThat(context).doesNotHaveBean(PgMigrateMetrics.class);
             assertThat(context).doesNotHaveBean(PgMigrateEndpoint.class);
         });
@@ -98,7 +90,7 @@ class PgMigrateAutoConfigurationTests {
             assertThat(context).hasNotFailed();
             assertThat(context).doesNotHaveBean(Flyway.class);
             assertThat(context).doesNotHaveBean(FlywayGuard.class);
-            assertThat(context).doesNotHaveBean(FlywayMigrationStrategy.class);
+            assertThat(context).doesNotHaveBean(BootGeneration.MIGRATION_STRATEGY);
         });
     }
 
@@ -109,7 +101,7 @@ class PgMigrateAutoConfigurationTests {
             assertThat(context).hasSingleBean(Flyway.class);
             assertThat(context).doesNotHaveBean(FlywayGuard.class);
             assertThat(context).doesNotHaveBean(GuardSettings.class);
-            assertThat(context).doesNotHaveBean(FlywayMigrationStrategy.class);
+            assertThat(context).doesNotHaveBean(BootGeneration.MIGRATION_STRATEGY);
             assertThat(context).doesNotHaveBean(PgMigrateMetrics.class);
             assertThat(context).doesNotHaveBean(PgMigrateEndpoint.class);
         });
@@ -136,8 +128,9 @@ class PgMigrateAutoConfigurationTests {
     @Test
     void definesNoMetricsWithoutMicrometer() {
         new ApplicationContextRunner()
-            .withConfiguration(AutoConfigurations.of(DataSourceAutoConfiguration.class, FlywayAutoConfiguration.class,
-                    PgMigrateAutoConfiguration.class, PgMigrateMetricsAutoConfiguration.class))
+            .withConfiguration(AutoConfigurations.of(BootGeneration.FLYWAY))
+            .withConfiguration(AutoConfigurations.of(PgMigrateAutoConfiguration.class,
+                    PgMigrateMetricsAutoConfiguration.class))
             .withPropertyValues("spring.datasource.generate-unique-name=true",
                     "spring.flyway.locations=classpath:db/none")
             .withClassLoader(new FilteredClassLoader(MeterRegistry.class))
@@ -151,8 +144,9 @@ class PgMigrateAutoConfigurationTests {
     @Test
     void definesNoMetricsWithoutAMeterRegistry() {
         new ApplicationContextRunner()
-            .withConfiguration(AutoConfigurations.of(DataSourceAutoConfiguration.class, FlywayAutoConfiguration.class,
-                    PgMigrateAutoConfiguration.class, PgMigrateMetricsAutoConfiguration.class))
+            .withConfiguration(AutoConfigurations.of(BootGeneration.FLYWAY))
+            .withConfiguration(AutoConfigurations.of(PgMigrateAutoConfiguration.class,
+                    PgMigrateMetricsAutoConfiguration.class))
             .withPropertyValues("spring.datasource.generate-unique-name=true",
                     "spring.flyway.locations=classpath:db/none")
             .run((context) -> {
@@ -174,7 +168,7 @@ class PgMigrateAutoConfigurationTests {
     void keepsTheUsersMigrationStrategy() {
         this.runner.withUserConfiguration(UserStrategy.class).run((context) -> {
             assertThat(context).hasNotFailed();
-            assertThat(context).getBean(FlywayMigrationStrategy.class).isInstanceOf(RecordingStrategy.class);
+            assertThat(context).getBean(BootGeneration.MIGRATION_STRATEGY).isInstanceOf(RecordingStrategy.class);
             // the user's strategy gets the Flyway bean, whose migrate() is guarded (on H2: it steps aside)
             assertThat(context.getBean(RecordingStrategy.class).migrated).containsExactly(context.getBean(Flyway.class));
         });
@@ -218,7 +212,7 @@ class PgMigrateAutoConfigurationTests {
         }
     }
 
-    static class RecordingStrategy implements FlywayMigrationStrategy {
+    static class RecordingStrategy implements BootGeneration.MigrationStrategy {
 
         final List<Flyway> migrated = new CopyOnWriteArrayList<>();
 

@@ -10,6 +10,8 @@ import io.pgmigrate.testsupport.PgBouncer;
 import io.pgmigrate.testsupport.PostgresTest;
 import io.pgmigrate.testsupport.TestDatabase;
 import org.flywaydb.core.api.callback.Callback;
+import org.flywaydb.core.api.callback.Context;
+import org.flywaydb.core.api.callback.Event;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -112,7 +114,31 @@ class PgBouncerStartupTests {
 
         @Bean
         Callback recycleServerConnections() {
-            return bouncer.recycleServerConnectionsBeforeMigrate();
+            // a class compiled against this generation's Flyway: Spring introspects the class of a bean, and the
+            // test support's is compiled against the newest Flyway, whose Callback has methods Flyway 11 lacks
+            Callback recycling = bouncer.recycleServerConnectionsBeforeMigrate();
+            return new Callback() {
+
+                @Override
+                public boolean supports(Event event, Context context) {
+                    return recycling.supports(event, context);
+                }
+
+                @Override
+                public boolean canHandleInTransaction(Event event, Context context) {
+                    return recycling.canHandleInTransaction(event, context);
+                }
+
+                @Override
+                public void handle(Event event, Context context) {
+                    recycling.handle(event, context);
+                }
+
+                @Override
+                public String getCallbackName() {
+                    return recycling.getCallbackName();
+                }
+            };
         }
     }
 }

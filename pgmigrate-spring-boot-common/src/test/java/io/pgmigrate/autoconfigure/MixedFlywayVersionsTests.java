@@ -19,7 +19,6 @@ import org.springframework.aop.support.AopUtils;
 import org.springframework.boot.SpringApplication;
 import org.springframework.boot.SpringBootConfiguration;
 import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
-import org.springframework.boot.flyway.autoconfigure.FlywayMigrationStrategy;
 import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.jdbc.core.JdbcTemplate;
@@ -117,7 +116,7 @@ class MixedFlywayVersionsTests {
 
     /** A user's strategy that migrates as Boot's initializer does, its fallback included. */
     @Configuration(proxyBeanMethods = false)
-    static class FallbackStrategy implements FlywayMigrationStrategy {
+    static class FallbackStrategy implements BootGeneration.MigrationStrategy {
 
         final AtomicInteger calls = new AtomicInteger();
 

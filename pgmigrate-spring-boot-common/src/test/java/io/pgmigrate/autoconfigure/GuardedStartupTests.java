@@ -18,7 +18,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 import org.springframework.boot.diagnostics.FailureAnalysis;
-import org.springframework.boot.flyway.autoconfigure.FlywayMigrationStrategy;
 import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.context.ConfigurableApplicationContext;
@@ -164,7 +163,7 @@ class GuardedStartupTests {
         final List<Flyway> migrated = new CopyOnWriteArrayList<>();
 
         @Bean
-        FlywayMigrationStrategy userMigrationStrategy() {
+        BootGeneration.MigrationStrategy userMigrationStrategy() {
             return (flyway) -> {
                 this.migrated.add(flyway);
                 flyway.migrate();

@@ -13,7 +13,6 @@ import io.pgmigrate.testsupport.TestSession;
 import org.flywaydb.core.Flyway;
 import org.junit.jupiter.api.Test;
 
-import org.springframework.boot.flyway.autoconfigure.FlywayMigrationStrategy;
 import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -39,7 +38,7 @@ class BootFlywayBehaviourTests {
                 OwnStrategyConfiguration.class)) {
             CountingStrategy strategy = application.getBean(CountingStrategy.class);
             assertThat(application.getBean(StrategyUser.class).strategy).isSameAs(strategy);
-            assertThat(application.getBean(FlywayMigrationStrategy.class)).isSameAs(strategy);
+            assertThat(application.getBean(BootGeneration.MIGRATION_STRATEGY)).isSameAs(strategy);
             assertThat(strategy.calls).hasValue(1);
             // guarded: the session that blocked the migration was terminated, and the migration applied
             await().atMost(DEADLINE).until(() -> !blocker.isAlive());
@@ -83,7 +82,7 @@ class BootFlywayBehaviourTests {
     }
 
     /** A strategy of the application's own class, as many applications define one. */
-    static class CountingStrategy implements FlywayMigrationStrategy {
+    static class CountingStrategy implements BootGeneration.MigrationStrategy {
 
         final AtomicInteger calls = new AtomicInteger();
 

@@ -4,6 +4,7 @@ import io.pgmigrate.autoconfigure.metrics.PgMigrateMetrics;
 import java.time.Duration;
 import java.util.List;
 
+import io.pgmigrate.autoconfigure.BootGeneration;
 import io.pgmigrate.autoconfigure.PgMigrateAutoConfiguration;
 import io.pgmigrate.core.GuardSettings;
 import io.pgmigrate.testsupport.PostgresTest;
@@ -14,8 +15,6 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 import org.springframework.boot.autoconfigure.AutoConfigurations;
-import org.springframework.boot.flyway.autoconfigure.FlywayAutoConfiguration;
-import org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.context.ConfigurableApplicationContext;
 
@@ -32,8 +31,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 class HostilePropertyValuesTests {
 
     private final ApplicationContextRunner runner = new ApplicationContextRunner()
-        .withConfiguration(AutoConfigurations.of(DataSourceAutoConfiguration.class, FlywayAutoConfiguration.class,
-                PgMigrateAutoConfiguration.class))
+        .withConfiguration(AutoConfigurations.of(BootGeneration.FLYWAY))
+        .withConfiguration(AutoConfigurations.of(PgMigrateAutoConfiguration.class))
         .withPropertyValues("spring.datasource.generate-unique-name=true",
                 "spring.flyway.locations=classpath:db/none");
 

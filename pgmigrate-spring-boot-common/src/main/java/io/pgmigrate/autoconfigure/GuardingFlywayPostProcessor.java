@@ -17,10 +17,9 @@ import org.springframework.beans.factory.config.BeanDefinition;
 import org.springframework.beans.factory.config.BeanPostProcessor;
 import org.springframework.beans.factory.config.ConfigurableListableBeanFactory;
 import org.springframework.beans.factory.support.RootBeanDefinition;
-import org.springframework.boot.flyway.autoconfigure.FlywayAutoConfiguration;
 
 /**
- * Guards every {@code migrate()} of the {@link Flyway} bean that Spring Boot's {@link FlywayAutoConfiguration}
+ * Guards every {@code migrate()} of the {@link Flyway} bean that Spring Boot's {@code FlywayAutoConfiguration}
  * defines, whoever calls it: Boot's {@code FlywayMigrationInitializer} at start-up, a user's
  * {@code FlywayMigrationStrategy}, or the application later on.
  * <p>
@@ -34,18 +33,27 @@ import org.springframework.boot.flyway.autoconfigure.FlywayAutoConfiguration;
 final class GuardingFlywayPostProcessor implements BeanPostProcessor, BeanFactoryAware {
 
     /** Where Boot's own Flyway bean is defined: its auto-configuration and the classes nested in it. */
-    private static final String BOOT_FLYWAY_CONFIGURATION = FlywayAutoConfiguration.class.getName();
+    private final String bootFlywayConfiguration;
 
     private final ObjectProvider<FlywayGuard> guard;
+
+    private volatile boolean guarded;
 
     private ConfigurableListableBeanFactory beanFactory;
 
     /**
      * A post-processor that guards Boot's Flyway with the given guard.
+     * @param bootFlywayConfiguration the class name of the generation's {@code FlywayAutoConfiguration}
      * @param guard the guard, looked up when a migration runs
      */
-    GuardingFlywayPostProcessor(ObjectProvider<FlywayGuard> guard) {
+    GuardingFlywayPostProcessor(String bootFlywayConfiguration, ObjectProvider<FlywayGuard> guard) {
+        this.bootFlywayConfiguration = bootFlywayConfiguration;
         this.guard = guard;
+    }
+
+    /** Whether a Flyway bean of Boot's has been guarded: one of the application's own is left alone. */
+    boolean guardedBootsFlyway() {
+        return this.guarded;
     }
 
     @Override
@@ -59,6 +67,7 @@ final class GuardingFlywayPostProcessor implements BeanPostProcessor, BeanFactor
             ProxyFactory proxy = new ProxyFactory(flyway);
             proxy.setProxyTargetClass(true);
             proxy.addAdvice(new GuardedMigrate(this.guard, flyway));
+            this.guarded = true;
             return proxy.getProxy(flyway.getClass().getClassLoader());
         }
         return bean;
@@ -79,7 +88,7 @@ final class GuardingFlywayPostProcessor implements BeanPostProcessor, BeanFactor
             return false;
         }
         Method factoryMethod = root.getResolvedFactoryMethod();
-        return factoryMethod != null && factoryMethod.getDeclaringClass().getName().startsWith(BOOT_FLYWAY_CONFIGURATION);
+        return factoryMethod != null && factoryMethod.getDeclaringClass().getName().startsWith(this.bootFlywayConfiguration);
     }
 
     /** {@code migrate()} under the guard, on Boot's Flyway; every other method as it is. */

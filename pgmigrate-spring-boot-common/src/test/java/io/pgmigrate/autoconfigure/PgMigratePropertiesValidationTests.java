@@ -13,16 +13,12 @@ import org.junit.jupiter.params.provider.CsvSource;
 import org.springframework.boot.SpringApplication;
 import org.springframework.boot.WebApplicationType;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
-import org.springframework.boot.autoconfigure.ImportAutoConfiguration;
 import org.springframework.boot.context.properties.bind.BindException;
 import org.springframework.boot.context.properties.source.InvalidConfigurationPropertyValueException;
-import org.springframework.boot.flyway.autoconfigure.FlywayAutoConfiguration;
-import org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration;
 import org.springframework.boot.test.context.assertj.AssertableApplicationContext;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
-import org.springframework.context.annotation.Configuration;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatException;
@@ -35,8 +31,8 @@ import static org.assertj.core.api.Assertions.assertThatException;
 class PgMigratePropertiesValidationTests {
 
     private final ApplicationContextRunner runner = new ApplicationContextRunner()
-        .withConfiguration(AutoConfigurations.of(DataSourceAutoConfiguration.class, FlywayAutoConfiguration.class,
-                PgMigrateAutoConfiguration.class))
+        .withConfiguration(AutoConfigurations.of(BootGeneration.FLYWAY))
+        .withConfiguration(AutoConfigurations.of(PgMigrateAutoConfiguration.class))
         .withPropertyValues("spring.datasource.generate-unique-name=true",
                 "spring.flyway.locations=classpath:db/none");
 
@@ -247,19 +243,12 @@ class PgMigratePropertiesValidationTests {
     }
 
     private static void application(String... args) {
-        SpringApplication application = new SpringApplication(MinimalApplication.class);
+        SpringApplication application = new SpringApplication(BootGeneration.FlywayApplication.class);
         application.setWebApplicationType(WebApplicationType.NONE);
         String[] all = new String[args.length + 2];
         all[0] = "--spring.datasource.generate-unique-name=true";
         all[1] = "--spring.flyway.locations=classpath:db/none";
         System.arraycopy(args, 0, all, 2, args.length);
         application.run(all).close();
-    }
-
-    @Configuration(proxyBeanMethods = false)
-    @ImportAutoConfiguration({ DataSourceAutoConfiguration.class, FlywayAutoConfiguration.class,
-            PgMigrateAutoConfiguration.class })
-    static class MinimalApplication {
-
     }
 }
