@@ -1,6 +1,6 @@
 package io.pgmigrate.autoconfigure;
 
-import io.pgmigrate.core.LogLines;
+import io.pgmigrate.core.internal.LogLines;
 import org.slf4j.Logger;
 
 import org.springframework.boot.SpringBootVersion;
