@@ -74,8 +74,11 @@ class StartupCheckTests {
     @Test
     void theStarterOfThisGenerationIsRegisteredAndFits() {
         assertThat(SpringBootVersion.getVersion()).startsWith(BootGeneration.MAJOR + ".");
-        assertThat(SpringFactoriesLoader.loadFactoryNames(ApplicationListener.class, getClass().getClassLoader()))
-            .contains("io.pgmigrate.autoconfigure.SpringBoot" + BootGeneration.MAJOR + "StartupCheck");
+        assertThat(SpringFactoriesLoader.forDefaultResourceLocation(getClass().getClassLoader())
+            .load(ApplicationListener.class)).filteredOn(StartupCheck.class::isInstance)
+            .singleElement()
+            .extracting((listener) -> listener.getClass().getSimpleName())
+            .isEqualTo("SpringBoot" + BootGeneration.MAJOR + "StartupCheck");
         new StartupCheck(generation()) { }.checkGeneration(SpringBootVersion.getVersion());
     }
 
