@@ -1,4 +1,4 @@
-package io.pgmigrate.core;
+package io.pgmigrate.core.internal;
 
 import java.sql.Array;
 import java.sql.Connection;
@@ -10,6 +10,10 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+
+import io.pgmigrate.core.Blocker;
+import io.pgmigrate.core.BlockerOutcome;
+import io.pgmigrate.core.WatchSettings;
 
 /**
  * Decides who may be acted on, and sends the signals. Everything that stands between a blocker and

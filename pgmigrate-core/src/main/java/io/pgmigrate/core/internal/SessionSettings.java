@@ -1,4 +1,4 @@
-package io.pgmigrate.core;
+package io.pgmigrate.core.internal;
 
 import java.sql.Connection;
 import java.sql.PreparedStatement;

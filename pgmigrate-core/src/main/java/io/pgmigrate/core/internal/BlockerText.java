@@ -1,4 +1,4 @@
-package io.pgmigrate.core;
+package io.pgmigrate.core.internal;
 
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -7,6 +7,8 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.regex.Pattern;
 
+import io.pgmigrate.core.Blocker;
+import io.pgmigrate.core.BlockerReport;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -21,6 +23,13 @@ public final class BlockerText {
      * SEPARATOR), which log viewers and parsers also split lines on.
      */
     private static final Pattern LINE_BREAKS_AND_SPACES = Pattern.compile("[\\s\\u0085\\u2028\\u2029]+");
+
+    /** How much of a query a sentence gives: enough to recognise it in a failure analysis. */
+    private static final int SENTENCE_QUERY_LENGTH = 200;
+
+    /** The fields of {@link #fields} an exception line gives, in order. */
+    private static final List<String> LINE_KEYS = List.of("pid", "gid", "user", "application", "backend_type", "state",
+            "age", "query");
 
     private BlockerText() {
     }
@@ -117,26 +126,65 @@ public final class BlockerText {
     }
 
     /**
-     * A blocker as one exception-message line: the fields an operator needs to find and judge the session, each
-     * given, {@code unknown} when PostgreSQL did not show it.
+     * A blocker as one exception-message line: the fields an operator needs to find and judge the session, with the
+     * keys of {@link #fields} ({@code pid} or {@code gid}, {@code user}, {@code application}, {@code backend_type},
+     * {@code state}, {@code age}, {@code query}), each given, {@code unknown} when PostgreSQL did not show it.
      */
     public static String line(Blocker blocker) {
+        Map<String, Object> fields = fields(blocker);
         StringBuilder line = new StringBuilder();
+        for (String key : LINE_KEYS) {
+            Object value = fields.get(key);
+            if (key.equals("pid") && blocker.isPreparedTransaction() || key.equals("gid") && !blocker.isPreparedTransaction()
+                    || key.equals("backend_type") && value == null) {
+                continue;
+            }
+            line.append(line.length() == 0 ? "" : " ").append(key).append('=')
+                .append(value == null ? "unknown" : value(value.toString()));
+        }
+        return line.toString();
+    }
+
+    /**
+     * A blocker in a sentence, as a failure analysis writes it: the same facts as {@link #fields}, in the same order,
+     * named in words ({@code pid 4242, user app, application reporting, client 10.0.0.7, state idle in transaction,
+     * holding locks for 30s, holds AccessShareLock on public.accounts, query SELECT ...}), the query cut to
+     * 200 characters; facts PostgreSQL did not show are left out.
+     */
+    public static String sentence(Blocker blocker) {
+        Map<String, Object> fields = fields(blocker);
+        StringBuilder text = new StringBuilder();
         if (blocker.isPreparedTransaction()) {
-            line.append("prepared_transaction=").append(known(blocker.preparedTransaction()));
+            text.append("prepared transaction '").append(oneLine(blocker.preparedTransaction())).append('\'');
         }
         else {
-            line.append("pid=").append(blocker.pid());
+            text.append("pid ").append(blocker.pid());
         }
-        line.append(" user=").append(known(blocker.user()));
-        line.append(" application=").append(known(blocker.applicationName()));
-        if (blocker.backendType() != null) {
-            line.append(" backend_type=").append(known(blocker.backendType()));
+        for (Map.Entry<String, Object> field : fields.entrySet()) {
+            String value = oneLine(field.getValue().toString());
+            switch (field.getKey()) {
+                case "user", "application", "client", "state" -> text.append(", ").append(field.getKey()).append(' ')
+                    .append(value);
+                case "backend_type" -> {
+                    if (!Blocker.CLIENT_BACKEND.equals(value)) {
+                        text.append(", backend type ").append(value);
+                    }
+                }
+                case "age" -> text.append(", holding locks for ").append(value);
+                case "lock" -> {
+                    text.append(blocker.lockGranted() ? ", holds " : ", queues ahead of it for ").append(value);
+                    if (fields.containsKey("object")) {
+                        text.append(" on ").append(oneLine(fields.get("object").toString()));
+                    }
+                }
+                case "query" -> text.append(", query ").append(cut(value, SENTENCE_QUERY_LENGTH));
+                default -> {
+                    // pid, gid, blocked_pid, database, lock_granted, object and waited: said above, or not needed
+                    // to find and judge the session
+                }
+            }
         }
-        line.append(" state=").append(known(blocker.state()));
-        line.append(" transaction_age=").append(blocker.age() == null ? "unknown" : Durations.human(blocker.age()));
-        line.append(" query=").append(known(blocker.query()));
-        return line.toString();
+        return text.toString();
     }
 
     /** A blocker that was kept, with why: its line, then {@code kept=<outcome> reason="..."}. */

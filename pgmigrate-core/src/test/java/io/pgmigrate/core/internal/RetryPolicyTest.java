@@ -1,10 +1,11 @@
-package io.pgmigrate.core;
+package io.pgmigrate.core.internal;
 
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.List;
 
-import io.pgmigrate.core.RetryPolicy.Verdict;
+import io.pgmigrate.core.WaitCancellation;
+import io.pgmigrate.core.internal.RetryPolicy.Verdict;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;

@@ -1,4 +1,4 @@
-package io.pgmigrate.core;
+package io.pgmigrate.core.internal;
 
 import java.time.Duration;
 import java.time.Instant;
@@ -7,6 +7,13 @@ import java.util.List;
 import java.util.Objects;
 import java.util.function.Consumer;
 
+import io.pgmigrate.core.Blocker;
+import io.pgmigrate.core.BlockerReport;
+import io.pgmigrate.core.GuardListener;
+import io.pgmigrate.core.LockTimeoutEvent;
+import io.pgmigrate.core.MigrationRun;
+import io.pgmigrate.core.SelfBlockedEvent;
+import io.pgmigrate.core.WaitCancellation;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -15,7 +22,7 @@ import org.slf4j.LoggerFactory;
  * one that throws is logged and keeps the event neither from the others nor fails the migration. Fan-outs given
  * to a fan-out are flattened, so a run's events go through one list however its listeners were put together.
  */
-final class FanOut implements GuardListener {
+public final class FanOut implements GuardListener {
 
     private static final Logger log = LoggerFactory.getLogger(FanOut.class);
 
@@ -24,7 +31,7 @@ final class FanOut implements GuardListener {
 
     private final List<GuardListener> listeners;
 
-    FanOut(List<? extends GuardListener> listeners) {
+    public FanOut(List<? extends GuardListener> listeners) {
         this(listeners, "pgmigrate: listener {} failed; the migration goes on");
     }
 

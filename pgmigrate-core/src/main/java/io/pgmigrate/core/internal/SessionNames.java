@@ -1,4 +1,4 @@
-package io.pgmigrate.core;
+package io.pgmigrate.core.internal;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Collection;
@@ -6,11 +6,13 @@ import java.util.LinkedHashSet;
 import java.util.Locale;
 import java.util.Set;
 
+import io.pgmigrate.core.InvalidSettingException;
+
 /**
  * Names of sessions and roles as PostgreSQL compares them, so that an exclusion written in the configuration
  * matches what {@code pg_stat_activity} shows.
  */
-final class SessionNames {
+public final class SessionNames {
 
     /** PostgreSQL's NAMEDATALEN - 1: names and application names are cut to this many bytes. */
     static final int MAX_NAME_BYTES = 63;
@@ -76,7 +78,7 @@ final class SessionNames {
     }
 
     /** The names, checked: none may be blank, since a blank name would match sessions that set no name. */
-    static Collection<String> requireNames(Collection<String> names, String setting) {
+    public static Collection<String> requireNames(Collection<String> names, String setting) {
         if (names == null) {
             throw new InvalidSettingException(setting, null, setting + " must hold names, not be unset",
                     (name) -> "it must be a list of names");

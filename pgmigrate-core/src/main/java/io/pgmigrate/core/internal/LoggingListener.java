@@ -1,8 +1,12 @@
-package io.pgmigrate.core;
+package io.pgmigrate.core.internal;
 
 import java.time.Duration;
 import java.util.List;
 
+import io.pgmigrate.core.Blocker;
+import io.pgmigrate.core.BlockerReport;
+import io.pgmigrate.core.GuardListener;
+import io.pgmigrate.core.WaitCancellation;
 import org.slf4j.Logger;
 import org.slf4j.event.Level;
 import org.slf4j.spi.LoggingEventBuilder;

@@ -1,4 +1,4 @@
-package io.pgmigrate.core;
+package io.pgmigrate.core.internal;
 
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -19,9 +19,17 @@ import java.util.function.Predicate;
 
 import javax.sql.DataSource;
 
-import org.slf4j.Logger;
-
+import io.pgmigrate.core.Blocker;
+import io.pgmigrate.core.BlockerReport;
+import io.pgmigrate.core.BlockingAction;
+import io.pgmigrate.core.GuardListener;
+import io.pgmigrate.core.LockTimeoutEvent;
+import io.pgmigrate.core.MigrationRun;
+import io.pgmigrate.core.SelfBlockedEvent;
+import io.pgmigrate.core.WaitCancellation;
+import io.pgmigrate.core.WatchSettings;
 import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
 
 /**
  * One guarded run of a migration tool, over all its attempts, whatever the tool: the connections the tool opened

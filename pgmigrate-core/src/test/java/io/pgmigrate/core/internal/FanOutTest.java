@@ -1,10 +1,11 @@
-package io.pgmigrate.core;
+package io.pgmigrate.core.internal;
 
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 
+import io.pgmigrate.core.GuardListener;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;

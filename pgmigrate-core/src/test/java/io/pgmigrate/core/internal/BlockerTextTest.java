@@ -1,8 +1,9 @@
-package io.pgmigrate.core;
+package io.pgmigrate.core.internal;
 
 import java.time.Duration;
 import java.time.Instant;
 
+import io.pgmigrate.core.Blocker;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -56,7 +57,30 @@ class BlockerTextTest {
                 entry("waited", "1s"),
                 entry("query", "SELECT * FROM orders"));
         assertThat(BlockerText.line(blocker)).isEqualTo("pid=4711 user=app application=report "
-                + "backend_type=\"client backend\" state=\"idle in transaction\" transaction_age=2.5s "
+                + "backend_type=\"client backend\" state=\"idle in transaction\" age=2.5s "
                 + "query=\"SELECT * FROM orders\"");
+        assertThat(BlockerText.sentence(blocker)).isEqualTo("pid 4711, user app, application report, "
+                + "state idle in transaction, holding locks for 2.5s, holds AccessShareLock on public.orders, "
+                + "query SELECT * FROM orders");
+    }
+
+    @Test
+    void theExceptionLineAndTheSentenceUseTheSameFactsForAPreparedTransactionAndASystemProcess() {
+        Blocker prepared = new Blocker(0, 42, null, "shop", null, null, null, null, Instant.EPOCH, null, null, null,
+                "RowExclusiveLock", true, "public.orders", null, "nightly batch", null, "relation", false);
+        assertThat(BlockerText.line(prepared)).isEqualTo("gid=\"nightly batch\" user=unknown application=unknown "
+                + "state=unknown age=unknown query=unknown");
+        assertThat(BlockerText.sentence(prepared)).isEqualTo("prepared transaction 'nightly batch', "
+                + "holds RowExclusiveLock on public.orders");
+        Blocker autovacuum = new Blocker(99, 42, null, "shop", null, null, "active",
+                "autovacuum: VACUUM public.orders (to prevent wraparound)\n", Instant.EPOCH, Instant.EPOCH,
+                Duration.ofSeconds(3), null, "ShareUpdateExclusiveLock", true, "public.orders", null, null,
+                "autovacuum worker", "relation", false);
+        assertThat(BlockerText.sentence(autovacuum)).isEqualTo("pid 99, backend type autovacuum worker, state active, "
+                + "holding locks for 3s, holds ShareUpdateExclusiveLock on public.orders, "
+                + "query autovacuum: VACUUM public.orders (to prevent wraparound)");
+        assertThat(BlockerText.sentence(new Blocker(7, 42, "app", null, null, null, "active", "x".repeat(300),
+                Instant.EPOCH, null, null, null, null, false, null, null, null, Blocker.CLIENT_BACKEND, null, false)))
+            .endsWith(", query " + "x".repeat(200) + "...");
     }
 }

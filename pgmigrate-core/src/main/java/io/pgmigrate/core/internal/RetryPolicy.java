@@ -1,7 +1,8 @@
-package io.pgmigrate.core;
+package io.pgmigrate.core.internal;
 
 import java.sql.SQLException;
 
+import io.pgmigrate.core.WaitCancellation;
 import org.jspecify.annotations.Nullable;
 
 /**

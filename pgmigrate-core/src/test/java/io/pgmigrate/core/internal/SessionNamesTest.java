@@ -1,12 +1,13 @@
-package io.pgmigrate.core;
-
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
+package io.pgmigrate.core.internal;
 
 import java.util.List;
 import java.util.Set;
 
+import io.pgmigrate.core.WatchSettings;
 import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
 
 /** Exclusions written in the configuration, turned into the names PostgreSQL shows. */
 class SessionNamesTest {

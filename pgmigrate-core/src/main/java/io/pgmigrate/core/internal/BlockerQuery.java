@@ -1,4 +1,4 @@
-package io.pgmigrate.core;
+package io.pgmigrate.core.internal;
 
 import java.sql.Array;
 import java.sql.Connection;
@@ -10,6 +10,8 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
+
+import io.pgmigrate.core.Blocker;
 
 /**
  * Asks PostgreSQL which sessions block the watched backends. The one place where that SQL lives.

@@ -1,4 +1,4 @@
-package io.pgmigrate.core;
+package io.pgmigrate.core.internal;
 
 import java.sql.Array;
 import java.sql.Connection;
@@ -24,9 +24,18 @@ import java.util.concurrent.locks.ReentrantLock;
 
 import javax.sql.DataSource;
 
-import org.slf4j.Logger;
-
+import io.pgmigrate.core.Blocker;
+import io.pgmigrate.core.BlockerControl;
+import io.pgmigrate.core.BlockerOutcome;
+import io.pgmigrate.core.BlockerReport;
+import io.pgmigrate.core.BlockingAction;
+import io.pgmigrate.core.GuardListener;
+import io.pgmigrate.core.NotPostgresException;
+import io.pgmigrate.core.WaitCancellation;
+import io.pgmigrate.core.WatchSettings;
+import io.pgmigrate.core.WatcherConnectionException;
 import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
 
 /**
  * Watches migrating PostgreSQL backends and deals with the sessions that block them.
