@@ -12,10 +12,10 @@ import javax.sql.DataSource;
 
 import io.pgmigrate.core.GuardListener;
 import io.pgmigrate.core.GuardSettings;
-import io.pgmigrate.core.GuardedRun;
-import io.pgmigrate.core.LogLines;
 import io.pgmigrate.core.NotPostgresException;
 import io.pgmigrate.core.WaitCancellation;
+import io.pgmigrate.core.internal.GuardedRun;
+import io.pgmigrate.core.internal.LogLines;
 import org.flywaydb.core.api.FlywayException;
 import org.flywaydb.core.api.callback.Callback;
 import org.flywaydb.core.api.callback.Context;
