@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.regex.Pattern;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.pgmigrate.core.Blocker;
@@ -45,11 +46,13 @@ class GuardedStartupTests {
     private static final String MIGRATION = "2 (add email)";
 
     @Test
-    void terminatesTheBlockerAndStarts(TestDatabase database) throws Exception {
+    void terminatesTheBlockerAndStarts(TestDatabase database, CapturedOutput output) throws Exception {
         TestSession blocker = TestApplications.accountsBlocker(database, "terminate_default");
         try (ConfigurableApplicationContext application = TestApplications.startAccounts(database, "terminate_default", List.of())) {
             await().atMost(DEADLINE).until(() -> !blocker.isAlive());
             assertThat(TestApplications.accountsHaveEmail(database, "terminate_default")).isTrue();
+            assertThat(output).containsPattern("WARN .* pgmigrate: Terminated a session blocking migration "
+                    + Pattern.quote(MIGRATION) + ": outcome=terminated pid=" + blocker.pid() + " ");
             MeterRegistry registry = application.getBean(MeterRegistry.class);
             assertThat(registry.get(PgMigrateMetrics.BLOCKERS).tag("action", "terminated").counter().count())
                 .isEqualTo(1.0);
