@@ -44,6 +44,8 @@ final class GuardingLiquibasePostProcessor implements BeanPostProcessor, BeanFac
 
     private ConfigurableListableBeanFactory beanFactory;
 
+    private volatile boolean guarded;
+
     GuardingLiquibasePostProcessor(ObjectProvider<LiquibaseGuard> guard) {
         this.guard = guard;
     }
@@ -59,9 +61,15 @@ final class GuardingLiquibasePostProcessor implements BeanPostProcessor, BeanFac
             ProxyFactory proxy = new ProxyFactory(liquibase);
             proxy.setProxyTargetClass(true);
             proxy.addAdvice(new GuardedUpdate(this.guard, liquibase));
+            this.guarded = true;
             return proxy.getProxy(liquibase.getClass().getClassLoader());
         }
         return bean;
+    }
+
+    /** Whether a SpringLiquibase bean of Boot's has been guarded: one of the application's own is left alone. */
+    boolean guardedBootsLiquibase() {
+        return this.guarded;
     }
 
     private boolean definedByBoot(String beanName) {

@@ -37,8 +37,7 @@ class LiquibaseOnlyAutoConfigurationTests {
         .withClassLoader(new FilteredClassLoader("org.flywaydb"))
         .withConfiguration(AutoConfigurations.of(DataSourceAutoConfiguration.class,
                 LiquibaseAutoConfiguration.class, PgMigrateAutoConfiguration.class,
-                PgMigrateLiquibaseAutoConfiguration.class, NothingToGuardAutoConfiguration.class,
-                PgMigrateMetricsAutoConfiguration.class,
+                PgMigrateLiquibaseAutoConfiguration.class, PgMigrateMetricsAutoConfiguration.class,
                 PgMigrateEndpointAutoConfiguration.class, MetricsAutoConfiguration.class,
                 SimpleMetricsExportAutoConfiguration.class, CompositeMeterRegistryAutoConfiguration.class,
                 EndpointAutoConfiguration.class))
@@ -68,21 +67,6 @@ class LiquibaseOnlyAutoConfigurationTests {
             assertThat(context).hasNotFailed();
             assertThat(context).getBean(LiquibaseGuard.class).isSameAs(own);
         });
-    }
-
-    @Test
-    void saysInOneInfoLineThatItGuardsNothingWhenLiquibaseIsSwitchedOff(CapturedOutput output) {
-        this.runner.withPropertyValues("spring.liquibase.enabled=false").run((context) -> {
-            assertThat(context).hasNotFailed();
-            assertThat(context).doesNotHaveBean(LiquibaseGuard.class);
-            assertThat(output).containsOnlyOnce("pgmigrate: guarding nothing")
-                .contains("flyway=\"not on the classpath\" liquibase=\"spring.liquibase.enabled=false\"");
-        });
-    }
-
-    @Test
-    void saysNothingOfItWhenItGuardsLiquibase(CapturedOutput output) {
-        this.runner.run((context) -> assertThat(output).doesNotContain("pgmigrate: guarding nothing"));
     }
 
     @Test
