@@ -1,6 +1,12 @@
 package io.pgmigrate.liquibase;
 
-import static io.pgmigrate.liquibase.Liquibases.*;
+import static io.pgmigrate.liquibase.Liquibases.ADD_NOTE;
+import static io.pgmigrate.liquibase.Liquibases.ORDERS;
+import static io.pgmigrate.liquibase.Liquibases.createOrders;
+import static io.pgmigrate.liquibase.Liquibases.hasNote;
+import static io.pgmigrate.liquibase.Liquibases.liquibase;
+import static io.pgmigrate.liquibase.Liquibases.reader;
+import static io.pgmigrate.liquibase.Liquibases.settings;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ch.qos.logback.classic.Level;
@@ -23,7 +29,7 @@ class ChangeSetRescueTest {
         createOrders(db);
         TestSession blocker = reader(db);
         RecordingGuardListener events = new RecordingGuardListener();
-        UserListener users = new UserListener();
+        Liquibases.UserListener users = new Liquibases.UserListener();
         LiquibaseGuard guard = new LiquibaseGuard(settings(), StandardBlockingAction.TERMINATE, events);
 
         try (LogCapture log = new LogCapture()) {

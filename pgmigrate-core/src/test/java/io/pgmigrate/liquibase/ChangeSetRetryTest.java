@@ -1,6 +1,12 @@
 package io.pgmigrate.liquibase;
 
-import static io.pgmigrate.liquibase.Liquibases.*;
+import static io.pgmigrate.liquibase.Liquibases.ADD_NOTE;
+import static io.pgmigrate.liquibase.Liquibases.ORDERS;
+import static io.pgmigrate.liquibase.Liquibases.createOrders;
+import static io.pgmigrate.liquibase.Liquibases.hasNote;
+import static io.pgmigrate.liquibase.Liquibases.liquibase;
+import static io.pgmigrate.liquibase.Liquibases.reader;
+import static io.pgmigrate.liquibase.Liquibases.settings;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Duration;

@@ -1,6 +1,8 @@
 package io.pgmigrate.liquibase;
 
-import static io.pgmigrate.liquibase.Liquibases.*;
+import static io.pgmigrate.liquibase.Liquibases.createOrders;
+import static io.pgmigrate.liquibase.Liquibases.liquibase;
+import static io.pgmigrate.liquibase.Liquibases.settings;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
