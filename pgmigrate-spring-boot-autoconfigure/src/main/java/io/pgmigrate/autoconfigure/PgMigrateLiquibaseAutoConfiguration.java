@@ -54,6 +54,6 @@ public final class PgMigrateLiquibaseAutoConfiguration {
     @Bean
     static GuardingLiquibasePostProcessor pgMigrateGuardingLiquibasePostProcessor(
             ObjectProvider<LiquibaseGuard> guard) {
-        return new GuardingLiquibasePostProcessor(guard);
+        return new GuardingLiquibasePostProcessor(LiquibaseAutoConfiguration.class.getName(), guard);
     }
 }

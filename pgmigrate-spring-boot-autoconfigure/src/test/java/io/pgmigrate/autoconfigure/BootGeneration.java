@@ -5,6 +5,7 @@ import org.springframework.boot.autoconfigure.ImportAutoConfiguration;
 import org.springframework.boot.flyway.autoconfigure.FlywayAutoConfiguration;
 import org.springframework.boot.flyway.autoconfigure.FlywayMigrationStrategy;
 import org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration;
+import org.springframework.boot.liquibase.autoconfigure.LiquibaseAutoConfiguration;
 import org.springframework.boot.micrometer.metrics.autoconfigure.CompositeMeterRegistryAutoConfiguration;
 import org.springframework.boot.micrometer.metrics.autoconfigure.MetricsAutoConfiguration;
 import org.springframework.boot.micrometer.metrics.autoconfigure.export.simple.SimpleMetricsExportAutoConfiguration;
@@ -21,6 +22,9 @@ public final class BootGeneration {
 
     /** Spring Boot's auto-configurations of a DataSource and of Flyway on it. */
     public static final Class<?>[] FLYWAY = { DataSourceAutoConfiguration.class, FlywayAutoConfiguration.class };
+
+    /** Spring Boot's auto-configurations of a DataSource and of Liquibase on it. */
+    public static final Class<?>[] LIQUIBASE = { DataSourceAutoConfiguration.class, LiquibaseAutoConfiguration.class };
 
     /** Spring Boot's auto-configurations of Micrometer with a simple registry, and of the actuator's endpoints. */
     public static final Class<?>[] METRICS_AND_ENDPOINTS = { MetricsAutoConfiguration.class,

@@ -21,8 +21,9 @@ import org.springframework.util.ClassUtils;
  * {@link WrongStarterException}, which {@link WrongStarterFailureAnalyzer} explains, instead of a crash about an
  * unrelated bean or a guard that silently never runs.</li>
  * <li>Once the application has started: when pgmigrate guarded no migration, one INFO line that says so and why
- * (turned off, no Flyway or no Spring Boot Flyway support on the classpath, no Flyway bean of Spring Boot's). A
- * database that is not PostgreSQL is told by the guard itself, when Flyway migrates.</li>
+ * (turned off, no Flyway or no Spring Boot Flyway support on the classpath, no Flyway bean of Spring Boot's; and,
+ * with Liquibase on the classpath, why no Liquibase update was guarded either). A database that is not PostgreSQL
+ * is told by the guard itself, when Flyway migrates or Liquibase updates.</li>
  * </ul>
  * Uses only classes that every Spring Boot generation has, so that it works where the other generation's classes
  * are missing.
@@ -32,6 +33,8 @@ abstract class StartupCheck implements ApplicationListener<SpringApplicationEven
     private static final Logger log = LogLines.logger("io.pgmigrate");
 
     private static final String FLYWAY = "org.flywaydb.core.Flyway";
+
+    private static final String SPRING_LIQUIBASE = "liquibase.integration.spring.SpringLiquibase";
 
     private final StarterGeneration generation;
 
@@ -68,8 +71,8 @@ abstract class StartupCheck implements ApplicationListener<SpringApplicationEven
     }
 
     /**
-     * Why nothing was guarded in the started application, or {@code null} when Boot's Flyway or (where the
-     * generation guards it) Boot's Liquibase is guarded.
+     * Why nothing was guarded in the started application, or {@code null} when Boot's Flyway or Boot's Liquibase is
+     * guarded.
      */
     String unguardedBecause(ConfigurableApplicationContext context) {
         if ("false".equalsIgnoreCase(context.getEnvironment().getProperty(OnGuardEnabledCondition.PROPERTY, "").trim())) {
@@ -87,12 +90,14 @@ abstract class StartupCheck implements ApplicationListener<SpringApplicationEven
     }
 
     /**
-     * For a generation that guards Liquibase: why Boot's Liquibase update was not guarded, or an empty text when it
-     * was. {@code null}, the default, when the generation does not guard Liquibase or Liquibase is not on the
-     * classpath: the reason then speaks of Flyway only.
+     * Why Boot's Liquibase update was not guarded, or an empty text when it was; {@code null} when Liquibase is not
+     * on the classpath: the reason then speaks of Flyway only.
      */
-    String liquibaseUnguardedBecause(ConfigurableApplicationContext context) {
-        return null;
+    private static String liquibaseUnguardedBecause(ConfigurableApplicationContext context) {
+        if (!ClassUtils.isPresent(SPRING_LIQUIBASE, context.getClassLoader())) {
+            return null;
+        }
+        return LiquibaseCheck.unguardedBecause(context);
     }
 
     /** Why Boot's Flyway was not guarded, or {@code null} when it is. */
@@ -121,5 +126,30 @@ abstract class StartupCheck implements ApplicationListener<SpringApplicationEven
                     + "FlywayGuard.migrate(flyway)";
         }
         return null;
+    }
+
+    /** Loaded only when Liquibase is on the classpath: it names Liquibase's classes. */
+    private static final class LiquibaseCheck {
+
+        static String unguardedBecause(ConfigurableApplicationContext context) {
+            String[] liquibases = context.getBeanFactory()
+                .getBeanNamesForType(ClassUtils.resolveClassName(SPRING_LIQUIBASE, context.getClassLoader()), true,
+                        false);
+            if (liquibases.length == 0) {
+                return "the application has no SpringLiquibase bean (spring.liquibase.enabled is false, or there is "
+                        + "no DataSource)";
+            }
+            GuardingLiquibasePostProcessor guarding = context.getBeanProvider(GuardingLiquibasePostProcessor.class)
+                .getIfAvailable();
+            if (guarding == null) {
+                return "pgmigrate's Liquibase auto-configuration did not run (excluded, or Spring Boot's Liquibase "
+                        + "auto-configuration defined no SpringLiquibase bean)";
+            }
+            if (!guarding.guardedBootsLiquibase()) {
+                return "the SpringLiquibase bean is the application's own, not Spring Boot's: guard its update with "
+                        + "LiquibaseGuard";
+            }
+            return "";
+        }
     }
 }

@@ -125,7 +125,7 @@ class StartupCheckTests {
             }
         }
         if (arguments.stream().noneMatch((argument) -> argument.startsWith("--spring.liquibase.enabled="))) {
-            // Spring Boot 4's test classpath has Liquibase too: off unless a test turns it on
+            // the test classpath has Liquibase too: off unless a test turns it on
             arguments.add("--spring.liquibase.enabled=false");
         }
         SpringApplication application = (classLoader != null)

@@ -5,6 +5,7 @@ import org.springframework.boot.autoconfigure.ImportAutoConfiguration;
 import org.springframework.boot.autoconfigure.flyway.FlywayAutoConfiguration;
 import org.springframework.boot.autoconfigure.flyway.FlywayMigrationStrategy;
 import org.springframework.boot.autoconfigure.jdbc.DataSourceAutoConfiguration;
+import org.springframework.boot.autoconfigure.liquibase.LiquibaseAutoConfiguration;
 import org.springframework.boot.actuate.autoconfigure.metrics.CompositeMeterRegistryAutoConfiguration;
 import org.springframework.boot.actuate.autoconfigure.metrics.MetricsAutoConfiguration;
 import org.springframework.boot.actuate.autoconfigure.metrics.export.simple.SimpleMetricsExportAutoConfiguration;
@@ -21,6 +22,9 @@ public final class BootGeneration {
 
     /** Spring Boot's auto-configurations of a DataSource and of Flyway on it. */
     public static final Class<?>[] FLYWAY = { DataSourceAutoConfiguration.class, FlywayAutoConfiguration.class };
+
+    /** Spring Boot's auto-configurations of a DataSource and of Liquibase on it. */
+    public static final Class<?>[] LIQUIBASE = { DataSourceAutoConfiguration.class, LiquibaseAutoConfiguration.class };
 
     /** Spring Boot's auto-configurations of Micrometer with a simple registry, and of the actuator's endpoints. */
     public static final Class<?>[] METRICS_AND_ENDPOINTS = { MetricsAutoConfiguration.class,

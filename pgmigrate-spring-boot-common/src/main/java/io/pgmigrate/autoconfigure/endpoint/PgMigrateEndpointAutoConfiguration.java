@@ -16,8 +16,8 @@ import org.springframework.context.annotation.Bean;
  * recent runs behind it, when Spring Boot's actuator is on the classpath and the endpoint is available
  * ({@code management.endpoints.web.exposure.include} or JMX).
  */
-// by name: each Spring Boot generation has a PgMigrateAutoConfiguration of its own, under this name; Liquibase's
-// is Spring Boot 4's only
+// by name: each Spring Boot generation has a PgMigrateAutoConfiguration and a PgMigrateLiquibaseAutoConfiguration of
+// its own, under these names
 @AutoConfiguration(afterName = { "io.pgmigrate.autoconfigure.PgMigrateAutoConfiguration",
         "io.pgmigrate.autoconfigure.PgMigrateLiquibaseAutoConfiguration" })
 @ConditionalOnClass({ Endpoint.class, ConditionalOnAvailableEndpoint.class })

@@ -11,13 +11,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 import org.springframework.aop.support.AopUtils;
-import org.springframework.boot.actuate.autoconfigure.endpoint.EndpointAutoConfiguration;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
-import org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration;
-import org.springframework.boot.liquibase.autoconfigure.LiquibaseAutoConfiguration;
-import org.springframework.boot.micrometer.metrics.autoconfigure.CompositeMeterRegistryAutoConfiguration;
-import org.springframework.boot.micrometer.metrics.autoconfigure.MetricsAutoConfiguration;
-import org.springframework.boot.micrometer.metrics.autoconfigure.export.simple.SimpleMetricsExportAutoConfiguration;
 import org.springframework.boot.test.context.FilteredClassLoader;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.boot.test.system.CapturedOutput;
@@ -35,12 +29,11 @@ class LiquibaseOnlyAutoConfigurationTests {
     /** Every auto-configuration of pgmigrate, Flyway's own included: it must step back without a Flyway class. */
     private final ApplicationContextRunner runner = new ApplicationContextRunner()
         .withClassLoader(new FilteredClassLoader("org.flywaydb"))
-        .withConfiguration(AutoConfigurations.of(DataSourceAutoConfiguration.class,
-                LiquibaseAutoConfiguration.class, PgMigrateAutoConfiguration.class,
+        .withConfiguration(AutoConfigurations.of(BootGeneration.LIQUIBASE))
+        .withConfiguration(AutoConfigurations.of(BootGeneration.METRICS_AND_ENDPOINTS))
+        .withConfiguration(AutoConfigurations.of(PgMigrateAutoConfiguration.class,
                 PgMigrateLiquibaseAutoConfiguration.class, PgMigrateMetricsAutoConfiguration.class,
-                PgMigrateEndpointAutoConfiguration.class, MetricsAutoConfiguration.class,
-                SimpleMetricsExportAutoConfiguration.class, CompositeMeterRegistryAutoConfiguration.class,
-                EndpointAutoConfiguration.class))
+                PgMigrateEndpointAutoConfiguration.class))
         .withPropertyValues("spring.datasource.generate-unique-name=true",
                 "spring.liquibase.change-log=classpath:db/changelog/empty.yaml",
                 "management.endpoints.web.exposure.include=pgmigrate");

@@ -21,10 +21,9 @@ import org.springframework.beans.factory.config.BeanDefinition;
 import org.springframework.beans.factory.config.BeanPostProcessor;
 import org.springframework.beans.factory.config.ConfigurableListableBeanFactory;
 import org.springframework.beans.factory.support.RootBeanDefinition;
-import org.springframework.boot.liquibase.autoconfigure.LiquibaseAutoConfiguration;
 
 /**
- * Guards the update of the {@link SpringLiquibase} bean that Spring Boot's {@link LiquibaseAutoConfiguration}
+ * Guards the update of the {@link SpringLiquibase} bean that Spring Boot's {@code LiquibaseAutoConfiguration}
  * defines. {@code SpringLiquibase} updates in {@code afterPropertiesSet()}, which Spring calls on what the
  * post-processors return before initialisation: the bean becomes a class-based proxy of itself whose
  * {@code afterPropertiesSet()} runs the update through the {@link LiquibaseGuard}, attempt after attempt; every
@@ -38,7 +37,7 @@ import org.springframework.boot.liquibase.autoconfigure.LiquibaseAutoConfigurati
 final class GuardingLiquibasePostProcessor implements BeanPostProcessor, BeanFactoryAware {
 
     /** Where Boot's own SpringLiquibase bean is defined: its auto-configuration and the classes nested in it. */
-    private static final String BOOT_LIQUIBASE_CONFIGURATION = LiquibaseAutoConfiguration.class.getName();
+    private final String bootLiquibaseConfiguration;
 
     private final ObjectProvider<LiquibaseGuard> guard;
 
@@ -46,7 +45,13 @@ final class GuardingLiquibasePostProcessor implements BeanPostProcessor, BeanFac
 
     private volatile boolean guarded;
 
-    GuardingLiquibasePostProcessor(ObjectProvider<LiquibaseGuard> guard) {
+    /**
+     * A post-processor that guards Boot's SpringLiquibase with the given guard.
+     * @param bootLiquibaseConfiguration the class name of the generation's {@code LiquibaseAutoConfiguration}
+     * @param guard the guard, looked up when the update runs
+     */
+    GuardingLiquibasePostProcessor(String bootLiquibaseConfiguration, ObjectProvider<LiquibaseGuard> guard) {
+        this.bootLiquibaseConfiguration = bootLiquibaseConfiguration;
         this.guard = guard;
     }
 
@@ -88,7 +93,7 @@ final class GuardingLiquibasePostProcessor implements BeanPostProcessor, BeanFac
         }
         Method factoryMethod = root.getResolvedFactoryMethod();
         return factoryMethod != null
-                && factoryMethod.getDeclaringClass().getName().startsWith(BOOT_LIQUIBASE_CONFIGURATION);
+                && factoryMethod.getDeclaringClass().getName().startsWith(this.bootLiquibaseConfiguration);
     }
 
     /** {@code afterPropertiesSet()} (the update) under the guard, on Boot's bean; every other method as it is. */

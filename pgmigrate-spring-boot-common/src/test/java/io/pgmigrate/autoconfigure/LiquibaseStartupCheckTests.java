@@ -10,8 +10,8 @@ import org.springframework.boot.test.system.OutputCaptureExtension;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The INFO line about nothing guarded, in Spring Boot 4 applications with Liquibase and without Flyway (hidden by
- * the class loader), on H2.
+ * The INFO line about nothing guarded, in applications with Liquibase and without Flyway (hidden by the class
+ * loader), on H2.
  */
 @ExtendWith(OutputCaptureExtension.class)
 class LiquibaseStartupCheckTests {
@@ -30,7 +30,7 @@ class LiquibaseStartupCheckTests {
     void saysWhyForEachToolWhenLiquibaseIsSwitchedOff(CapturedOutput output) {
         StartupCheckTests.start(new FilteredClassLoader("org.flywaydb"), "--spring.liquibase.enabled=false");
         assertThat(output).containsOnlyOnce(UNGUARDED + "\"Flyway is not on the classpath: add "
-                + "org.springframework.boot:spring-boot-starter-flyway; Liquibase: the application has no "
+                + StarterGeneration.of(BootGeneration.MAJOR).flywaySupport() + "; Liquibase: the application has no "
                 + "SpringLiquibase bean (spring.liquibase.enabled is false, or there is no DataSource)\"");
     }
 
