@@ -15,8 +15,8 @@ import org.springframework.jdbc.datasource.SimpleDriverDataSource;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The watcher's DataSource in Spring Boot: unpooled, with the URL, user and password of Flyway's, and Flyway's own
- * after a WARN when they cannot be read. No database needed: nothing connects.
+ * The watcher's DataSource in Spring Boot: unpooled, with the URL, user and password of the migration tool's, and the
+ * tool's own after a WARN that names the tool when they cannot be read. No database needed: nothing connects.
  */
 @ExtendWith(OutputCaptureExtension.class)
 class WatcherDataSourcesTests {
@@ -26,7 +26,7 @@ class WatcherDataSourcesTests {
     @Test
     void fromTheApplicationsHikariPoolAnUnpooledDataSourceWithItsUrlUserAndPassword(CapturedOutput output) {
         try (HikariDataSource pool = hikari()) {
-            DataSource watcher = WatcherDataSources.derivedFrom(pool);
+            DataSource watcher = WatcherDataSources.forFlyway(pool);
 
             assertUnpooledCopy(watcher);
             assertThat(output).doesNotContain("pgmigrate:");
@@ -36,7 +36,7 @@ class WatcherDataSourcesTests {
     @Test
     void throughAProxyTheDataSourceItWraps() {
         try (HikariDataSource pool = hikari()) {
-            assertUnpooledCopy(WatcherDataSources.derivedFrom(new DelegatingDataSource(pool)));
+            assertUnpooledCopy(WatcherDataSources.forFlyway(new DelegatingDataSource(pool)));
         }
     }
 
@@ -45,7 +45,7 @@ class WatcherDataSourcesTests {
         SimpleDriverDataSource flyway = new SimpleDriverDataSource(new org.postgresql.Driver(), URL, "migrator",
                 "secret");
 
-        DataSource watcher = WatcherDataSources.derivedFrom(flyway);
+        DataSource watcher = WatcherDataSources.forFlyway(flyway);
 
         assertThat(watcher).isNotSameAs(flyway);
         assertUnpooledCopy(watcher);
@@ -58,11 +58,35 @@ class WatcherDataSourcesTests {
         try (HikariDataSource pool = new HikariDataSource()) {
             pool.setDataSource(target);
 
-            assertThat(WatcherDataSources.derivedFrom(pool)).isSameAs(pool);
+            assertThat(WatcherDataSources.forFlyway(pool)).isSameAs(pool);
             assertThat(output).contains("WARN")
                 .contains("pgmigrate: could not make the watcher a DataSource of its own from Flyway's DataSource")
                 .contains("FlywayGuard.withWatcherDataSource")
                 .contains("datasource=com.zaxxer.hikari.HikariDataSource");
+        }
+    }
+
+    @Test
+    void aPoolThatShowsNoUrlLeavesTheWatcherOnLiquibasesDataSourceAfterAWarningThatNamesLiquibase(
+            CapturedOutput output) {
+        PGSimpleDataSource target = new PGSimpleDataSource();
+        target.setUrl(URL);
+        try (HikariDataSource pool = new HikariDataSource()) {
+            pool.setDataSource(target);
+
+            assertThat(WatcherDataSources.forLiquibase(pool)).isSameAs(pool);
+            assertThat(output).contains("WARN")
+                .contains("pgmigrate: could not make the watcher a DataSource of its own from Liquibase's DataSource, "
+                        + "so the watcher takes its connection from Liquibase's DataSource")
+                .contains("define a LiquibaseGuard bean with LiquibaseGuard.withWatcherDataSource")
+                .doesNotContain("Flyway");
+        }
+    }
+
+    @Test
+    void fromLiquibasesPoolAnUnpooledDataSourceWithItsUrlUserAndPassword() {
+        try (HikariDataSource pool = hikari()) {
+            assertUnpooledCopy(WatcherDataSources.forLiquibase(pool));
         }
     }
 

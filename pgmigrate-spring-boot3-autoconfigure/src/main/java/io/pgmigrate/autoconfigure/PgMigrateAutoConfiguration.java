@@ -61,7 +61,7 @@ public final class PgMigrateAutoConfiguration {
         StandardBlockingAction configured = ValidatedSettings.blockingAction(properties);
         return new FlywayGuard(settings, action.getIfAvailable(() -> configured),
                 GuardListener.of(listeners.orderedStream().toList()))
-            .withWatcherDataSource(WatcherDataSources::derivedFrom);
+            .withWatcherDataSource(WatcherDataSources::forFlyway);
     }
 
     @Bean

@@ -48,7 +48,7 @@ public final class PgMigrateLiquibaseAutoConfiguration {
         StandardBlockingAction configured = ValidatedSettings.blockingAction(properties);
         return new LiquibaseGuard(settings, action.getIfAvailable(() -> configured),
                 GuardListener.of(listeners.orderedStream().toList()))
-            .withWatcherDataSource(WatcherDataSources::derivedFrom);
+            .withWatcherDataSource(WatcherDataSources::forLiquibase);
     }
 
     @Bean
