@@ -322,12 +322,16 @@ final class Report {
             .append(environment.getOrDefault("application load", "several threads"))
             .append(", each query's latency measured from the time it was due on its thread's fixed schedule (no ")
             .append("coordinated omission), recorded in an HdrHistogram. The window is Flyway's run (its ")
-            .append("`beforeMigrate` to `afterMigrate` callbacks). The phases are measured from the moment the ")
-            .append("migration's statement was sent (Flyway's `beforeEachMigrate`; the `ALTER TABLE` waits at once): ")
+            .append("`beforeMigrate` to `afterMigrate` callbacks). The phases are measured from the moment Flyway ")
+            .append("sent the `ALTER TABLE` (its `beforeEachMigrateStatement` event; the statement waits at once): ")
             .append("the blocker detected (pgmigrate's first poll that finds it), the signal sent (the terminate ")
-            .append("statement returned), the lock granted and the statement done (`afterEachMigrate`), committed ")
-            .append("and Flyway done (`afterMigrate`). Times of the two JVMs compare: both read Linux's monotonic ")
-            .append("clock.\n\n");
+            .append("statement returned and its WARN line written), the lock granted and the statement done ")
+            .append("(`afterEachMigrate`), committed and Flyway done (`afterMigrate`). Times of the two JVMs compare: ")
+            .append("both read Linux's monotonic clock. In the rows \"wait begins later\" the `ALTER TABLE` is the ")
+            .append("second statement of the second migration, sent ")
+            .append(ColdStartScenario.LATER_WAIT_AFTER.toMillis())
+            .append(" ms after its first statement (`SELECT pg_sleep(...)`) began, when the quick polls that ")
+            .append("follow the start of a migration are over.\n\n");
         md.append("| configuration | app max latency (ms) | app p99 (ms) | app errors | blocker detected (ms) "
                 + "| signal sent (ms) | lock granted (ms) | commit (ms) | longest phase | migration succeeded (runs) |\n");
         md.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: |\n");
