@@ -22,10 +22,10 @@ import java.util.stream.IntStream;
 
 import io.pgmigrate.core.BlockerOutcome;
 import io.pgmigrate.core.BlockerReport;
-import io.pgmigrate.core.StandardBlockingAction;
 import io.pgmigrate.core.GuardListener;
+import io.pgmigrate.core.StandardBlockingAction;
 import io.pgmigrate.core.WatchSettings;
-import io.pgmigrate.core.Watcher;
+import io.pgmigrate.core.internal.Watcher;
 
 /**
  * Scenario 3: the watcher at scale. Three measurements, each on the core {@link Watcher} with an

@@ -3,6 +3,7 @@ package io.pgmigrate.core;
 import java.time.Duration;
 import java.time.Instant;
 
+import io.pgmigrate.core.internal.BlockerText;
 import org.jspecify.annotations.Nullable;
 
 /**

@@ -4,8 +4,10 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 
+import io.pgmigrate.core.internal.FanOut;
+
 /**
- * Receives the events of a guarded run: what the {@link Watcher} sees and does, and how the run's steps go.
+ * Receives the events of a guarded run: what the watcher sees and does, and how the run's steps go.
  * Logging, metrics and history subscribe here, so neither the engine nor a migration tool's adapter knows any of
  * them. Every method has an empty default. Run events come on the thread that migrates, watcher events on the
  * watcher's thread: keep them short and let them not throw (an exception is logged and otherwise ignored).

@@ -3,6 +3,8 @@ package io.pgmigrate.core;
 import java.time.Duration;
 import java.util.Objects;
 
+import io.pgmigrate.core.internal.Durations;
+import io.pgmigrate.core.internal.RetryPolicy;
 import org.jspecify.annotations.Nullable;
 
 /**

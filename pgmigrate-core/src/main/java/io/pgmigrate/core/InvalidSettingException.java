@@ -5,6 +5,7 @@ import java.util.Objects;
 import java.util.function.Function;
 import java.util.function.UnaryOperator;
 
+import io.pgmigrate.core.internal.Durations;
 import org.jspecify.annotations.Nullable;
 
 /**

@@ -5,7 +5,6 @@ import java.util.List;
 
 import org.jspecify.annotations.Nullable;
 
-
 /**
  * A migration, or a callback of the migration tool, failed because PostgreSQL's {@code lock_timeout} ran out (SQLSTATE 55P03).
  *

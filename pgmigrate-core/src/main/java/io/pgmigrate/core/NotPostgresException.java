@@ -2,7 +2,7 @@ package io.pgmigrate.core;
 
 /**
  * The watcher's connection is not to PostgreSQL (H2 in an application's tests, for example), so there is nothing to
- * watch: thrown by {@link Watcher#start()}, which then has closed that connection and started nothing. An adapter
+ * watch: thrown when the watcher starts, which then has closed that connection and started nothing. An adapter
  * steps aside and lets the migration run as it would without pgmigrate. Detected from the JDBC driver's product
  * name on the connection the watcher opens anyway, so telling costs no connection of its own.
  */
@@ -12,7 +12,7 @@ public final class NotPostgresException extends RuntimeException {
 
     private final String product;
 
-    NotPostgresException(String product) {
+    public NotPostgresException(String product) {
         super("pgmigrate: the database is not PostgreSQL: database=" + product);
         this.product = product;
     }

@@ -7,11 +7,11 @@ import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The {@link Watcher} cancelled the lock wait of a watched backend ({@code pg_cancel_backend}), once per wait.
+ * The watcher cancelled the lock wait of a watched backend ({@code pg_cancel_backend}), once per wait.
  *
  * @param reason why the wait was cancelled
  * @param pid the watched backend whose wait was cancelled
- * @param work what it was doing, as registered with {@link Watcher#watch}, for example
+ * @param work what it was doing, as the adapter registered it with the watcher, for example
  *        {@code migration 2 (add email)}
  * @param waitingFor what it waited for: a relation name such as {@code public.orders}, or the lock type
  *        ({@code transactionid}, {@code advisory}, ...); {@code null} when not known
@@ -35,7 +35,7 @@ public record WaitCancellation(Reason reason, int pid, String work, @Nullable St
          */
         APPLICATION_STALL,
 
-        /** The thread that registered it with {@link Watcher#watch} was interrupted while it waited. */
+        /** The thread that registered it with the watcher was interrupted while it waited. */
         INTERRUPT
     }
 

@@ -3,8 +3,11 @@ package io.pgmigrate.core;
 import java.time.Duration;
 import java.util.Set;
 
+import io.pgmigrate.core.internal.Durations;
+import io.pgmigrate.core.internal.SessionNames;
+
 /**
- * How a {@link Watcher} polls and which blockers it leaves alone.
+ * How the watcher polls and which blockers it leaves alone.
  *
  * @param pollInterval how often the watcher asks PostgreSQL for blockers; from {@link #MIN_POLL_INTERVAL} to 1 h
  * @param minDuration act only on blockers that have held their locks at least this long (see

@@ -9,7 +9,7 @@ import javax.sql.DataSource;
 
 /**
  * The watcher could not open its connection when it started, so it watches nothing. Thrown by
- * {@link Watcher#start()} before any work is watched; the message names the DataSource (a pool's name and
+ * the watcher's start, before any work is watched; the message names the DataSource (a pool's name and
  * maximum size, where the pool shows them) and says what to do.
  */
 public final class WatcherConnectionException extends RuntimeException {
@@ -18,7 +18,7 @@ public final class WatcherConnectionException extends RuntimeException {
 
     private final String dataSource;
 
-    WatcherConnectionException(DataSource dataSource, Exception cause) {
+    public WatcherConnectionException(DataSource dataSource, Exception cause) {
         super(message(describe(dataSource), cause), cause);
         this.dataSource = describe(dataSource);
     }

@@ -1,16 +1,15 @@
 package io.pgmigrate.flyway;
 
-import io.pgmigrate.core.GuardSettings;
 import java.time.Duration;
 import java.util.List;
 
-import io.pgmigrate.core.BlockerText;
 import io.pgmigrate.core.BlockerReport;
-import io.pgmigrate.core.Durations;
+import io.pgmigrate.core.GuardSettings;
 import io.pgmigrate.core.WaitCancellation;
 import io.pgmigrate.core.WatchSettings;
+import io.pgmigrate.core.internal.BlockerText;
+import io.pgmigrate.core.internal.Durations;
 import org.flywaydb.core.api.FlywayException;
-
 import org.jspecify.annotations.Nullable;
 
 /**

@@ -4,10 +4,9 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Set;
 
-import io.pgmigrate.core.BlockerText;
 import io.pgmigrate.core.Blocker;
+import io.pgmigrate.core.internal.BlockerText;
 import org.flywaydb.core.api.FlywayException;
-
 import org.jspecify.annotations.Nullable;
 
 /**

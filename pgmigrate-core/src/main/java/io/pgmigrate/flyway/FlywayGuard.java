@@ -1,6 +1,5 @@
 package io.pgmigrate.flyway;
 
-import io.pgmigrate.core.GuardSettings;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
@@ -14,20 +13,21 @@ import java.util.function.Function;
 
 import javax.sql.DataSource;
 
-import io.pgmigrate.core.BlockerText;
 import io.pgmigrate.core.Blocker;
 import io.pgmigrate.core.BlockingAction;
-import io.pgmigrate.core.Durations;
 import io.pgmigrate.core.GuardListener;
-import io.pgmigrate.core.GuardedRun;
-import io.pgmigrate.core.RetryPolicy;
+import io.pgmigrate.core.GuardSettings;
 import io.pgmigrate.core.LockTimeoutEvent;
-import io.pgmigrate.core.LogLines;
 import io.pgmigrate.core.NotPostgresException;
 import io.pgmigrate.core.StandardBlockingAction;
 import io.pgmigrate.core.WaitCancellation;
-import io.pgmigrate.core.Watcher;
 import io.pgmigrate.core.WatcherConnectionException;
+import io.pgmigrate.core.internal.BlockerText;
+import io.pgmigrate.core.internal.Durations;
+import io.pgmigrate.core.internal.GuardedRun;
+import io.pgmigrate.core.internal.LogLines;
+import io.pgmigrate.core.internal.RetryPolicy;
+import io.pgmigrate.core.internal.Watcher;
 import org.flywaydb.core.Flyway;
 import org.flywaydb.core.api.FlywayException;
 import org.flywaydb.core.api.callback.Callback;

@@ -1,9 +1,8 @@
 package io.pgmigrate.flyway;
 
-import io.pgmigrate.core.GuardedRun;
-
 import java.sql.SQLException;
 
+import io.pgmigrate.core.internal.GuardedRun;
 import org.flywaydb.core.api.FlywayException;
 import org.flywaydb.core.api.MigrationInfo;
 import org.flywaydb.core.api.callback.Callback;

@@ -3,11 +3,10 @@ package io.pgmigrate.flyway;
 import java.time.Duration;
 import java.util.List;
 
-import io.pgmigrate.core.BlockerText;
-import io.pgmigrate.core.GuardedRun;
 import io.pgmigrate.core.Blocker;
+import io.pgmigrate.core.internal.BlockerText;
+import io.pgmigrate.core.internal.GuardedRun;
 import org.flywaydb.core.api.FlywayException;
-
 import org.jspecify.annotations.Nullable;
 
 /**

@@ -1,6 +1,6 @@
 package io.pgmigrate.flyway;
 
-import io.pgmigrate.core.GuardedRun;
+import io.pgmigrate.core.internal.GuardedRun;
 
 /**
  * What pgmigrate says when a step waits for a connection of its own run, which it never ends: the cause and the

@@ -1,6 +1,6 @@
 /**
  * The Flyway adapter: {@link io.pgmigrate.flyway.FlywayGuard} runs {@code Flyway.migrate()} with every
- * migration watched by a {@link io.pgmigrate.core.Watcher}, time-limited by {@code lock_timeout} and retried
+ * migration watched by a watcher, time-limited by {@code lock_timeout} and retried
  * when PostgreSQL rolled it back after a lock timeout. Needs flyway-core and flyway-database-postgresql on the
  * class path; nothing else in pgmigrate-core depends on Flyway.
  */

@@ -1,20 +1,21 @@
 package io.pgmigrate.core;
 
+import java.util.concurrent.CompletableFuture;
+
+import ch.qos.logback.classic.Level;
+import io.pgmigrate.core.internal.Watcher;
+import io.pgmigrate.flyway.LogCapture;
+import io.pgmigrate.testsupport.DedicatedPostgres;
+import io.pgmigrate.testsupport.TestDatabase;
+import io.pgmigrate.testsupport.TestSession;
+import org.junit.jupiter.api.Test;
+
 import static io.pgmigrate.core.Watching.awaitPolls;
 import static io.pgmigrate.core.Watching.eventually;
 import static io.pgmigrate.core.Watching.finish;
 import static io.pgmigrate.core.Watching.startBlocked;
 import static io.pgmigrate.core.Watching.watcher;
 import static org.assertj.core.api.Assertions.assertThat;
-
-import java.util.concurrent.CompletableFuture;
-
-import ch.qos.logback.classic.Level;
-import io.pgmigrate.flyway.LogCapture;
-import io.pgmigrate.testsupport.DedicatedPostgres;
-import io.pgmigrate.testsupport.TestDatabase;
-import io.pgmigrate.testsupport.TestSession;
-import org.junit.jupiter.api.Test;
 
 /**
  * An autovacuum that runs to prevent transaction ID wraparound is never cancelled by PostgreSQL, and must not

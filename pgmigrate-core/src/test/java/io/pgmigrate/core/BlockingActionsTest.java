@@ -1,5 +1,17 @@
 package io.pgmigrate.core;
 
+import java.sql.SQLException;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+
+import io.pgmigrate.core.internal.Watcher;
+import io.pgmigrate.testsupport.PostgresTest;
+import io.pgmigrate.testsupport.TestDatabase;
+import io.pgmigrate.testsupport.TestSession;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
 import static io.pgmigrate.core.Watching.awaitPolls;
 import static io.pgmigrate.core.Watching.createOrders;
 import static io.pgmigrate.core.Watching.eventually;
@@ -9,17 +21,6 @@ import static io.pgmigrate.core.Watching.startBlocked;
 import static io.pgmigrate.core.Watching.watcher;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-
-import java.sql.SQLException;
-import java.util.List;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
-
-import io.pgmigrate.testsupport.PostgresTest;
-import io.pgmigrate.testsupport.TestDatabase;
-import io.pgmigrate.testsupport.TestSession;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
 
 @PostgresTest
 class BlockingActionsTest {

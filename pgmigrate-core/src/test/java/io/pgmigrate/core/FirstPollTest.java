@@ -1,18 +1,19 @@
 package io.pgmigrate.core;
 
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+
+import io.pgmigrate.core.internal.Watcher;
+import io.pgmigrate.testsupport.PostgresTest;
+import io.pgmigrate.testsupport.TestDatabase;
+import io.pgmigrate.testsupport.TestSession;
+import org.junit.jupiter.api.Test;
+
 import static io.pgmigrate.core.Watching.createOrders;
 import static io.pgmigrate.core.Watching.finish;
 import static io.pgmigrate.core.Watching.reader;
 import static io.pgmigrate.core.Watching.startBlocked;
 import static org.assertj.core.api.Assertions.assertThat;
-
-import java.time.Duration;
-import java.util.concurrent.CompletableFuture;
-
-import io.pgmigrate.testsupport.PostgresTest;
-import io.pgmigrate.testsupport.TestDatabase;
-import io.pgmigrate.testsupport.TestSession;
-import org.junit.jupiter.api.Test;
 
 /**
  * The first look at a watched backend does not wait for the poll interval: with an interval far longer than the

@@ -1,21 +1,22 @@
 package io.pgmigrate.core;
 
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+
+import io.pgmigrate.core.internal.Watcher;
+import io.pgmigrate.testsupport.PostgresTest;
+import io.pgmigrate.testsupport.TestDatabase;
+import io.pgmigrate.testsupport.TestSession;
+import org.junit.jupiter.api.Test;
+
 import static io.pgmigrate.core.Watching.createOrders;
 import static io.pgmigrate.core.Watching.finish;
 import static io.pgmigrate.core.Watching.reader;
 import static io.pgmigrate.core.Watching.startBlocked;
 import static io.pgmigrate.core.Watching.watcher;
 import static org.assertj.core.api.Assertions.assertThat;
-
-import java.util.ArrayList;
-import java.util.Collections;
-import java.util.List;
-import java.util.concurrent.CompletableFuture;
-
-import io.pgmigrate.testsupport.PostgresTest;
-import io.pgmigrate.testsupport.TestDatabase;
-import io.pgmigrate.testsupport.TestSession;
-import org.junit.jupiter.api.Test;
 
 @PostgresTest
 class ManyBlockersTest {

@@ -1,19 +1,20 @@
 package io.pgmigrate.core;
 
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+
+import io.pgmigrate.core.internal.Watcher;
+import io.pgmigrate.testsupport.PostgresTest;
+import io.pgmigrate.testsupport.TestDatabase;
+import io.pgmigrate.testsupport.TestSession;
+import org.junit.jupiter.api.Test;
+
 import static io.pgmigrate.core.Watching.awaitPolls;
 import static io.pgmigrate.core.Watching.createOrders;
 import static io.pgmigrate.core.Watching.eventually;
 import static io.pgmigrate.core.Watching.finish;
 import static io.pgmigrate.core.Watching.startBlocked;
 import static org.assertj.core.api.Assertions.assertThat;
-
-import java.time.Duration;
-import java.util.concurrent.CompletableFuture;
-
-import io.pgmigrate.testsupport.PostgresTest;
-import io.pgmigrate.testsupport.TestDatabase;
-import io.pgmigrate.testsupport.TestSession;
-import org.junit.jupiter.api.Test;
 
 /** A migration role that is not a superuser, and the blockers it may or may not end. */
 @PostgresTest

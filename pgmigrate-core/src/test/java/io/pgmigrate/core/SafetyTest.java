@@ -1,5 +1,16 @@
 package io.pgmigrate.core;
 
+import java.sql.SQLException;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+
+import io.pgmigrate.core.internal.Watcher;
+import io.pgmigrate.testsupport.PostgresTest;
+import io.pgmigrate.testsupport.TestDatabase;
+import io.pgmigrate.testsupport.TestSession;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
 import static io.pgmigrate.core.Watching.awaitPolls;
 import static io.pgmigrate.core.Watching.createOrders;
 import static io.pgmigrate.core.Watching.eventually;
@@ -8,16 +19,6 @@ import static io.pgmigrate.core.Watching.reader;
 import static io.pgmigrate.core.Watching.startBlocked;
 import static io.pgmigrate.core.Watching.watcher;
 import static org.assertj.core.api.Assertions.assertThat;
-
-import java.sql.SQLException;
-import java.util.Set;
-import java.util.concurrent.CompletableFuture;
-
-import io.pgmigrate.testsupport.PostgresTest;
-import io.pgmigrate.testsupport.TestDatabase;
-import io.pgmigrate.testsupport.TestSession;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
 
 /** Sessions the watcher must never act on, even while the watched migration is blocked. */
 @PostgresTest

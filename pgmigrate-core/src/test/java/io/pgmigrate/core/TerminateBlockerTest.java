@@ -1,5 +1,13 @@
 package io.pgmigrate.core;
 
+import java.util.concurrent.CompletableFuture;
+
+import io.pgmigrate.core.internal.Watcher;
+import io.pgmigrate.testsupport.PostgresTest;
+import io.pgmigrate.testsupport.TestDatabase;
+import io.pgmigrate.testsupport.TestSession;
+import org.junit.jupiter.api.Test;
+
 import static io.pgmigrate.core.Watching.createOrders;
 import static io.pgmigrate.core.Watching.eventually;
 import static io.pgmigrate.core.Watching.finish;
@@ -7,13 +15,6 @@ import static io.pgmigrate.core.Watching.reader;
 import static io.pgmigrate.core.Watching.startBlocked;
 import static io.pgmigrate.core.Watching.watcher;
 import static org.assertj.core.api.Assertions.assertThat;
-
-import java.util.concurrent.CompletableFuture;
-
-import io.pgmigrate.testsupport.PostgresTest;
-import io.pgmigrate.testsupport.TestDatabase;
-import io.pgmigrate.testsupport.TestSession;
-import org.junit.jupiter.api.Test;
 
 @PostgresTest
 class TerminateBlockerTest {

@@ -1,15 +1,5 @@
 package io.pgmigrate.core;
 
-import static io.pgmigrate.core.Watching.awaitPolls;
-import static io.pgmigrate.core.Watching.createOrders;
-import static io.pgmigrate.core.Watching.eventually;
-import static io.pgmigrate.core.Watching.finish;
-import static io.pgmigrate.core.Watching.reader;
-import static io.pgmigrate.core.Watching.startBlocked;
-import static io.pgmigrate.core.Watching.watcher;
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
-
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.Arrays;
@@ -19,11 +9,22 @@ import java.util.concurrent.TimeUnit;
 
 import javax.sql.DataSource;
 
+import io.pgmigrate.core.internal.Watcher;
 import io.pgmigrate.flyway.LogCapture;
 import io.pgmigrate.testsupport.PostgresTest;
 import io.pgmigrate.testsupport.TestDatabase;
 import io.pgmigrate.testsupport.TestSession;
 import org.junit.jupiter.api.Test;
+
+import static io.pgmigrate.core.Watching.awaitPolls;
+import static io.pgmigrate.core.Watching.createOrders;
+import static io.pgmigrate.core.Watching.eventually;
+import static io.pgmigrate.core.Watching.finish;
+import static io.pgmigrate.core.Watching.reader;
+import static io.pgmigrate.core.Watching.startBlocked;
+import static io.pgmigrate.core.Watching.watcher;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 @PostgresTest
 class WatcherLifecycleTest {

@@ -1,15 +1,16 @@
 package io.pgmigrate.core;
 
-import static org.awaitility.Awaitility.await;
-
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
+import io.pgmigrate.core.internal.Watcher;
 import io.pgmigrate.testsupport.TestDatabase;
 import io.pgmigrate.testsupport.TestSession;
 import org.awaitility.core.ConditionFactory;
+
+import static org.awaitility.Awaitility.await;
 
 /** Shared steps of the watcher tests: a table to migrate and a migration that waits for its lock. */
 final class Watching {

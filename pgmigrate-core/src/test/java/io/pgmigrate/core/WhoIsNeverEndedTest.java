@@ -1,14 +1,5 @@
 package io.pgmigrate.core;
 
-import static io.pgmigrate.core.Watching.awaitPolls;
-import static io.pgmigrate.core.Watching.createOrders;
-import static io.pgmigrate.core.Watching.eventually;
-import static io.pgmigrate.core.Watching.finish;
-import static io.pgmigrate.core.Watching.reader;
-import static io.pgmigrate.core.Watching.startBlocked;
-import static io.pgmigrate.core.Watching.watcher;
-import static org.assertj.core.api.Assertions.assertThat;
-
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
@@ -18,12 +9,22 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 
 import ch.qos.logback.classic.Level;
+import io.pgmigrate.core.internal.Watcher;
 import io.pgmigrate.flyway.LogCapture;
 import io.pgmigrate.testsupport.PostgresTest;
 import io.pgmigrate.testsupport.TestDatabase;
 import io.pgmigrate.testsupport.TestSession;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+
+import static io.pgmigrate.core.Watching.awaitPolls;
+import static io.pgmigrate.core.Watching.createOrders;
+import static io.pgmigrate.core.Watching.eventually;
+import static io.pgmigrate.core.Watching.finish;
+import static io.pgmigrate.core.Watching.reader;
+import static io.pgmigrate.core.Watching.startBlocked;
+import static io.pgmigrate.core.Watching.watcher;
+import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * Sessions the default action must not end although PostgreSQL reports them as blocking a migration: those that

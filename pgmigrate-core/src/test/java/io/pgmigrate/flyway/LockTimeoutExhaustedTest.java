@@ -39,7 +39,7 @@ class LockTimeoutExhaustedTest {
         assertThat(failure.blockers()).singleElement().satisfies((b) -> assertThat(b.pid()).isEqualTo(blocker.pid()));
         assertThat(failure.getMessage()).contains("migration 2 (add email)", "lock_timeout=1s", "attempts=3",
                 "pid=" + blocker.pid(), "user=" + db.user(), "application=report", "state=\"idle in transaction\"",
-                "transaction_age=", "query=\"SELECT count(*) FROM orders\"");
+                "age=", "query=\"SELECT count(*) FROM orders\"");
         System.out.println("pgmigrate measured: exhausted message:\n" + failure.getMessage());
 
         assertThat(events.lockTimeouts).extracting(LockTimeoutEvent::attempt).containsExactly(1, 2, 3);

@@ -1,10 +1,5 @@
 package io.pgmigrate.reliability;
 
-import static io.pgmigrate.reliability.Reliability.eventually;
-import static io.pgmigrate.reliability.Reliability.flyway;
-import static io.pgmigrate.reliability.Reliability.hasColumn;
-import static org.assertj.core.api.Assertions.assertThat;
-
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -12,10 +7,10 @@ import java.util.concurrent.CompletableFuture;
 import ch.qos.logback.classic.Level;
 import io.pgmigrate.core.BlockerOutcome;
 import io.pgmigrate.core.BlockerReport;
-import io.pgmigrate.core.StandardBlockingAction;
-import io.pgmigrate.core.Watcher;
-import io.pgmigrate.flyway.FlywayGuard;
 import io.pgmigrate.core.GuardSettings;
+import io.pgmigrate.core.StandardBlockingAction;
+import io.pgmigrate.core.internal.Watcher;
+import io.pgmigrate.flyway.FlywayGuard;
 import io.pgmigrate.flyway.LogCapture;
 import io.pgmigrate.flyway.RecordingGuardListener;
 import io.pgmigrate.testsupport.PostgresTest;
@@ -23,6 +18,11 @@ import io.pgmigrate.testsupport.TestDatabase;
 import io.pgmigrate.testsupport.TestSession;
 import org.flywaydb.core.api.output.MigrateResult;
 import org.junit.jupiter.api.Test;
+
+import static io.pgmigrate.reliability.Reliability.eventually;
+import static io.pgmigrate.reliability.Reliability.flyway;
+import static io.pgmigrate.reliability.Reliability.hasColumn;
+import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * Issue 7: faults of the watcher itself, through the Flyway guard. The watcher never fails a migration: its

@@ -3,6 +3,7 @@ package io.pgmigrate.autoconfigure;
 import java.util.List;
 import java.util.Locale;
 
+import io.pgmigrate.core.internal.BlockerText;
 import io.pgmigrate.core.BlockerReport;
 import io.pgmigrate.core.WaitCancellation;
 import io.pgmigrate.flyway.ApplicationStallException;
@@ -69,7 +70,7 @@ class ApplicationStallFailureAnalyzer extends AbstractFailureAnalyzer<Applicatio
             description.append(String.format(Locale.ROOT, "%nSessions it waited for, which pgmigrate kept:%n"));
             for (BlockerReport report : kept) {
                 description.append(String.format(Locale.ROOT, "    - %s; kept: %s%s%n",
-                        LockTimeoutFailureAnalyzer.describe(report.blocker()),
+                        BlockerText.sentence(report.blocker()),
                         report.outcome().name().toLowerCase(Locale.ROOT),
                         report.detail().isEmpty() ? "" : " (" + report.detail() + ")"));
             }

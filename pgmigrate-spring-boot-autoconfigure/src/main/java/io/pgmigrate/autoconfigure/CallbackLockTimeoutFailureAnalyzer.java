@@ -2,6 +2,7 @@ package io.pgmigrate.autoconfigure;
 
 import java.util.Locale;
 
+import io.pgmigrate.core.internal.BlockerText;
 import io.pgmigrate.core.Blocker;
 import io.pgmigrate.flyway.CallbackLockTimeoutException;
 
@@ -35,7 +36,7 @@ class CallbackLockTimeoutFailureAnalyzer extends AbstractFailureAnalyzer<Callbac
             description.append(String.format(Locale.ROOT, "%nSessions that blocked it:%n"));
             for (Blocker blocker : cause.blockers()) {
                 description.append(String.format(Locale.ROOT, "    - %s%n",
-                        LockTimeoutFailureAnalyzer.describe(blocker)));
+                        BlockerText.sentence(blocker)));
             }
         }
         return description.toString();

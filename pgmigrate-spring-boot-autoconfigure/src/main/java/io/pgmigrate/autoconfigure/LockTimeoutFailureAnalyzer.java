@@ -5,8 +5,8 @@ import java.util.List;
 import java.util.Locale;
 
 import io.pgmigrate.core.Blocker;
-import io.pgmigrate.core.BlockerText;
-import io.pgmigrate.core.Durations;
+import io.pgmigrate.core.internal.BlockerText;
+import io.pgmigrate.core.internal.Durations;
 import io.pgmigrate.flyway.LockTimeoutExhaustedException;
 
 import org.springframework.boot.diagnostics.AbstractFailureAnalyzer;
@@ -22,8 +22,6 @@ import org.springframework.core.env.Environment;
  * connection of its own run gets that explanation and its fix instead.
  */
 class LockTimeoutFailureAnalyzer extends AbstractFailureAnalyzer<LockTimeoutExhaustedException> {
-
-    private static final int MAX_QUERY_LENGTH = 200;
 
     private final Environment environment;
 
@@ -61,7 +59,7 @@ class LockTimeoutFailureAnalyzer extends AbstractFailureAnalyzer<LockTimeoutExha
         else {
             description.append(String.format(Locale.ROOT, "%nSessions that blocked it:%n"));
             for (Blocker blocker : blockers) {
-                description.append(String.format(Locale.ROOT, "    - %s%n", describe(blocker)));
+                description.append(String.format(Locale.ROOT, "    - %s%n", BlockerText.sentence(blocker)));
             }
         }
         return description.toString();
@@ -114,39 +112,6 @@ class LockTimeoutFailureAnalyzer extends AbstractFailureAnalyzer<LockTimeoutExha
                         + "pgmigrate.lock-retries (now %s).",
                 pid, duration(cause.lockTimeout()), this.environment.getProperty("pgmigrate.lock-retries", "0")));
         return action.toString();
-    }
-
-    static String describe(Blocker blocker) {
-        StringBuilder text = new StringBuilder();
-        if (blocker.isPreparedTransaction()) {
-            text.append("prepared transaction '").append(BlockerText.oneLine(blocker.preparedTransaction())).append('\'');
-        }
-        else {
-            text.append("pid ").append(blocker.pid());
-        }
-        append(text, "user", blocker.user());
-        append(text, "application", blocker.applicationName());
-        append(text, "client", blocker.clientAddress());
-        append(text, "state", blocker.state());
-        append(text, "holding locks for", (blocker.age() != null) ? duration(blocker.age()) : null);
-        if (blocker.lockModes() != null && !blocker.lockModes().isEmpty()) {
-            text.append(blocker.lockGranted() ? ", holds " : ", queues ahead of it for ").append(blocker.lockModes());
-            if (blocker.lockedObject() != null) {
-                text.append(" on ").append(BlockerText.oneLine(blocker.lockedObject()));
-            }
-        }
-        append(text, "query", query(blocker.queryOnOneLine()));
-        return text.toString();
-    }
-
-    private static void append(StringBuilder text, String label, String value) {
-        if (value != null && !value.isEmpty()) {
-            text.append(", ").append(label).append(' ').append(BlockerText.oneLine(value));
-        }
-    }
-
-    private static String query(String line) {
-        return BlockerText.cut(line, MAX_QUERY_LENGTH);
     }
 
     static String duration(Duration duration) {

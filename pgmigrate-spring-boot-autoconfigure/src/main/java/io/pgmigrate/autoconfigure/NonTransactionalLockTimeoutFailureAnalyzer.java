@@ -3,6 +3,7 @@ package io.pgmigrate.autoconfigure;
 import io.pgmigrate.flyway.FlywayGuard;
 import java.util.Locale;
 
+import io.pgmigrate.core.internal.BlockerText;
 import io.pgmigrate.core.Blocker;
 import io.pgmigrate.flyway.NonTransactionalLockTimeoutException;
 import io.pgmigrate.core.SelfBlockedEvent;
@@ -52,7 +53,7 @@ class NonTransactionalLockTimeoutFailureAnalyzer
             description.append(String.format(Locale.ROOT, "%nSessions that blocked it:%n"));
             for (Blocker blocker : cause.blockers()) {
                 description.append(String.format(Locale.ROOT, "    - %s%n",
-                        LockTimeoutFailureAnalyzer.describe(blocker)));
+                        BlockerText.sentence(blocker)));
             }
         }
         if (cause.invalidIndexes() != null && !cause.invalidIndexes().isEmpty()) {

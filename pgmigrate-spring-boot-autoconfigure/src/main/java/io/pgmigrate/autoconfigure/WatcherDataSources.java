@@ -2,7 +2,7 @@ package io.pgmigrate.autoconfigure;
 
 import javax.sql.DataSource;
 
-import io.pgmigrate.core.LogLines;
+import io.pgmigrate.core.internal.LogLines;
 import io.pgmigrate.flyway.FlywayGuard;
 import org.slf4j.Logger;
 

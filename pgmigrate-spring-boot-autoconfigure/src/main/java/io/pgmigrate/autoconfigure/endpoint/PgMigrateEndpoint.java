@@ -1,19 +1,18 @@
 package io.pgmigrate.autoconfigure.endpoint;
 
-import io.pgmigrate.flyway.FlywayGuard;
 import java.time.Instant;
 import java.util.List;
 import java.util.Locale;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import io.pgmigrate.core.Blocker;
-import io.pgmigrate.core.BlockerText;
 import io.pgmigrate.core.BlockerReport;
-import io.pgmigrate.core.Durations;
-import io.pgmigrate.core.WaitCancellation;
 import io.pgmigrate.core.MigrationRun;
 import io.pgmigrate.core.SelfBlockedEvent;
-
-import com.fasterxml.jackson.annotation.JsonInclude;
+import io.pgmigrate.core.WaitCancellation;
+import io.pgmigrate.core.internal.BlockerText;
+import io.pgmigrate.core.internal.Durations;
+import io.pgmigrate.flyway.FlywayGuard;
 
 import org.springframework.boot.actuate.endpoint.OperationResponseBody;
 import org.springframework.boot.actuate.endpoint.annotation.Endpoint;

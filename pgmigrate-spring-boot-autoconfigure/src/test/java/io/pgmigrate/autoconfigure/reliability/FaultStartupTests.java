@@ -1,10 +1,10 @@
 package io.pgmigrate.autoconfigure.reliability;
 
-import io.pgmigrate.autoconfigure.metrics.PgMigrateMetrics;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
-import io.pgmigrate.core.Watcher;
+import io.pgmigrate.autoconfigure.metrics.PgMigrateMetrics;
+import io.pgmigrate.core.internal.Watcher;
 import io.pgmigrate.testsupport.PostgresTest;
 import io.pgmigrate.testsupport.TestDatabase;
 import io.pgmigrate.testsupport.TestSession;
