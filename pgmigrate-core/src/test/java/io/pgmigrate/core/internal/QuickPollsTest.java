@@ -1,4 +1,4 @@
-package io.pgmigrate.core;
+package io.pgmigrate.core.internal;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
