@@ -434,8 +434,12 @@ final class Report {
             }
         }
         if (!idle.isEmpty()) {
-            md.append("\nA poll that finds nothing: the watcher watches a backend that waits for nothing, at the default ")
-                .append("poll interval, for the scale scenario's measuring window.\n\n");
+            md.append("\nA poll that finds nothing: the watcher watches a session that waits for nothing, at the ")
+                .append("default poll interval, in three windows of 10 s (its statements untimed: the timing's ")
+                .append("proxies would add CPU of their own to the watcher's thread), then one more window with its ")
+                .append("statements timed for the poll's latency. The benchmark's JVM has run every other scenario ")
+                .append("by then, so the watcher's code is compiled: a watcher in a fresh JVM spends more on its ")
+                .append("thread (see below).\n\n");
             md.append("| measurement | figure |\n| --- | ---: |\n");
             for (Figure figure : idle) {
                 md.append("| ").append(figure.configuration()).append(": ").append(figure.metric()).append(" (")
