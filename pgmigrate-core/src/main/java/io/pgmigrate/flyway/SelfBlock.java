@@ -17,7 +17,8 @@ final class SelfBlock {
     /** Both fixes: Spring Boot's property and plain Flyway's setting. */
     static final String FIX = "set " + FlywayGuard.SPRING_BOOT_TRANSACTIONAL_LOCK_FIX + " (Spring Boot) or "
             + "postgresql.transactional.lock=false (plain Flyway: " + FlywayGuard.FLYWAY_TRANSACTIONAL_LOCK_FIX + " in flyway.conf, "
-            + "or Flyway.configure().configuration(Map.of(\"flyway.postgresql.transactional.lock\", \"false\"))).";
+            + "or in Java configuration.getConfigurationExtension(PostgreSQLConfigurationExtension.class)"
+            + ".setTransactionalLock(false)).";
 
     /** The cause, in one sentence, when the step waits for another connection of its run than Flyway's lock one. */
     static final String OWN_CONNECTION_CAUSE = "The connection it waits for belongs to the same run (for example one "

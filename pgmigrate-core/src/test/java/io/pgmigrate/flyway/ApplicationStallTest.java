@@ -7,13 +7,13 @@ import static io.pgmigrate.flyway.Guarding.flyway;
 import static io.pgmigrate.flyway.Guarding.hasColumn;
 import static io.pgmigrate.flyway.Guarding.reader;
 import static io.pgmigrate.flyway.Guarding.settings;
+import static io.pgmigrate.flyway.Guarding.withoutTransactionalLock;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
@@ -173,8 +173,7 @@ class ApplicationStallTest {
         RecordingGuardListener events = new RecordingGuardListener();
         FlywayGuard guard = new FlywayGuard(keeping("report", BOUND).withLockRetries(2),
                 StandardBlockingAction.TERMINATE, events);
-        Flyway flyway = flyway(db.dataSource(), "concurrently")
-            .configuration(Map.of("flyway.postgresql.transactional.lock", "false"))
+        Flyway flyway = withoutTransactionalLock(flyway(db.dataSource(), "concurrently"))
             .load();
 
         try (TestSession maintenance = db.session("app").begin()) {
@@ -274,8 +273,7 @@ class ApplicationStallTest {
         RecordingGuardListener events = new RecordingGuardListener();
         Duration bound = Duration.ofMillis(200);
         FlywayGuard guard = new FlywayGuard(keeping("report", bound), StandardBlockingAction.TERMINATE, events);
-        Flyway flyway = flyway(db.dataSource(), "concurrently")
-            .configuration(Map.of("flyway.postgresql.transactional.lock", "false"))
+        Flyway flyway = withoutTransactionalLock(flyway(db.dataSource(), "concurrently"))
             .load();
         AtomicBoolean loading = new AtomicBoolean(true);
         AtomicLong appQueries = new AtomicLong();

@@ -3,6 +3,7 @@ package io.pgmigrate.flyway;
 import static io.pgmigrate.flyway.Guarding.eventually;
 import static io.pgmigrate.flyway.Guarding.flyway;
 import static io.pgmigrate.flyway.Guarding.settings;
+import static io.pgmigrate.flyway.Guarding.withoutTransactionalLock;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
@@ -11,7 +12,6 @@ import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -166,8 +166,7 @@ class ConcurrentIndexTransactionalLockTest {
         RecordingGuardListener events = new RecordingGuardListener();
         FlywayGuard guard = new FlywayGuard(settings().withLockTimeout(Duration.ofSeconds(2)),
                 StandardBlockingAction.TERMINATE, events);
-        Flyway flyway = flyway(db.dataSource(), "concurrently_tl").schemas("cic_fixed")
-            .configuration(Map.of("flyway.postgresql.transactional.lock", "false"))
+        Flyway flyway = withoutTransactionalLock(flyway(db.dataSource(), "concurrently_tl").schemas("cic_fixed"))
             .load();
 
         MigrateResult result;

@@ -13,6 +13,7 @@ import io.pgmigrate.testsupport.TestSession;
 import org.awaitility.core.ConditionFactory;
 import org.flywaydb.core.Flyway;
 import org.flywaydb.core.api.configuration.FluentConfiguration;
+import org.flywaydb.database.postgresql.PostgreSQLConfigurationExtension;
 
 /** Shared steps of the guard tests: a table the migrations alter, a blocker, a Flyway for a location. */
 final class Guarding {
@@ -49,6 +50,15 @@ final class Guarding {
             .locations("classpath:db/" + location)
             .baselineOnMigrate(true)
             .baselineVersion("0");
+    }
+
+    /**
+     * The same Flyway without its transactional advisory lock, set as Flyway 11 to 13 all accept it in Java (the
+     * {@code flyway.postgresql.transactional.lock} key of a configuration map needs jackson-databind from Flyway 13).
+     */
+    static FluentConfiguration withoutTransactionalLock(FluentConfiguration configuration) {
+        configuration.getConfigurationExtension(PostgreSQLConfigurationExtension.class).setTransactionalLock(false);
+        return configuration;
     }
 
     static boolean hasColumn(TestDatabase db, String table, String column) throws SQLException {

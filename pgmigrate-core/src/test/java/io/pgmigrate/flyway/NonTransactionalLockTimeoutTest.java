@@ -3,11 +3,11 @@ package io.pgmigrate.flyway;
 import static io.pgmigrate.flyway.Guarding.createOrders;
 import static io.pgmigrate.flyway.Guarding.flyway;
 import static io.pgmigrate.flyway.Guarding.settings;
+import static io.pgmigrate.flyway.Guarding.withoutTransactionalLock;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import java.time.Duration;
-import java.util.Map;
 
 import io.pgmigrate.core.StandardBlockingAction;
 import io.pgmigrate.testsupport.PostgresTest;
@@ -29,8 +29,7 @@ class NonTransactionalLockTimeoutTest {
         FlywayGuard guard = new FlywayGuard(settings().withLockTimeout(Duration.ofSeconds(1)).withLockRetries(2)
             .withLockRetryDelay(Duration.ofMillis(50)), StandardBlockingAction.SHOW, events);
         CountingDataSource dataSource = new CountingDataSource(db.dataSource());
-        Flyway flyway = flyway(dataSource, "concurrently")
-            .configuration(Map.of("flyway.postgresql.transactional.lock", "false"))
+        Flyway flyway = withoutTransactionalLock(flyway(dataSource, "concurrently"))
             .load();
         assertThat(flyway.getConfigurationExtension(PostgreSQLConfigurationExtension.class).isTransactionalLock())
             .isFalse();

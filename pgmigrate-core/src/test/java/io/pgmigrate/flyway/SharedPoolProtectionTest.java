@@ -5,6 +5,7 @@ import io.pgmigrate.core.LockTimeoutEvent;
 import static io.pgmigrate.flyway.Guarding.createOrders;
 import static io.pgmigrate.flyway.Guarding.flyway;
 import static io.pgmigrate.flyway.Guarding.settings;
+import static io.pgmigrate.flyway.Guarding.withoutTransactionalLock;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.sql.Connection;
@@ -14,7 +15,6 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
@@ -93,8 +93,7 @@ class SharedPoolProtectionTest {
             MigrateResult result = new FlywayGuard(settings, StandardBlockingAction.TERMINATE, events)
                 .withWatcherDataSource(db.dataSource())
                 // one connection per attempt, so that the retry finds one free while the application holds the other
-                .migrate(flyway(pool, "shared_pool")
-                    .configuration(Map.of("flyway.postgresql.transactional.lock", "false"))
+                .migrate(withoutTransactionalLock(flyway(pool, "shared_pool"))
                     .load());
 
             int pid = applicationPid.get();

@@ -66,6 +66,6 @@ public final class PgMigrateAutoConfiguration {
 
     @Bean
     static GuardingFlywayPostProcessor pgMigrateGuardingFlywayPostProcessor(ObjectProvider<FlywayGuard> guard) {
-        return new GuardingFlywayPostProcessor(guard);
+        return new GuardingFlywayPostProcessor(FlywayAutoConfiguration.class.getName(), guard);
     }
 }
