@@ -32,9 +32,8 @@ import org.flywaydb.core.api.callback.Event;
  * connection (never without one: Flyway would open an event connection for it alone), and marks the start of the
  * event's step before any callback of the event runs. The step lasts until the next one starts or its
  * connection is closed. The callbacks of {@code beforeEachMigrate} and {@code afterEachMigrate} belong to the
- * migration's step: they run in its transaction and are rolled back and retried with it. Before each statement of a
- * migration ({@code beforeEachMigrateStatement}) the watcher is told to look again within milliseconds, so a lock
- * wait that starts in a later statement is seen as soon as one that starts with the migration.
+ * migration's step: they run in its transaction and are rolled back and retried with it. The statements of a step are
+ * not callbacks' business: the guarded connection tells the watcher when each one starts.
  */
 final class GuardCallback implements Callback {
 
@@ -49,9 +48,10 @@ final class GuardCallback implements Callback {
 
     @Override
     public boolean supports(Event event, Context context) {
-        // the statement events belong to the migration's step; only the start of a statement matters to the watcher
-        return context != null && context.getConnection() != null && event != Event.AFTER_EACH_MIGRATE_STATEMENT
-                && event != Event.AFTER_EACH_MIGRATE_STATEMENT_ERROR;
+        // the statement events belong to the migration's step, and the guarded connection tells the watcher when a
+        // statement starts: no callback for every statement (Flyway 13 would log a line for each)
+        return context != null && context.getConnection() != null && event != Event.BEFORE_EACH_MIGRATE_STATEMENT
+                && event != Event.AFTER_EACH_MIGRATE_STATEMENT && event != Event.AFTER_EACH_MIGRATE_STATEMENT_ERROR;
     }
 
     @Override
@@ -69,7 +69,6 @@ final class GuardCallback implements Callback {
                     run.migrationStarting(context.getConnection(), migration,
                             (connected, now) -> new UnpinnedConnectionException(migration, connected, now));
                 }
-                case BEFORE_EACH_MIGRATE_STATEMENT -> run.statementStarting();
                 case AFTER_EACH_MIGRATE -> run.migrationEnded(true);
                 case AFTER_EACH_MIGRATE_ERROR -> run.migrationEnded(false);
                 default -> run.callbackStarting(context.getConnection(), event.getId());

@@ -365,7 +365,7 @@ public final class GuardedRun implements GuardListener {
     }
 
     /**
-     * A statement of the running step is about to be sent (Flyway's BEFORE_EACH_MIGRATE_STATEMENT): the watcher
+     * A statement of the running step is about to be sent on a guarded connection: the watcher
      * looks again within milliseconds, so a lock wait that starts in a later statement of a step is seen as soon as
      * one that starts with the step.
      */

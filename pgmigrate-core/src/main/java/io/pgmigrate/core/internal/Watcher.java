@@ -254,7 +254,7 @@ public final class Watcher implements AutoCloseable {
     static final Duration FIRST_QUICK_POLL_DELAY = Duration.ofMillis(1);
 
     /**
-     * A watched backend is about to run a statement (Flyway's {@code beforeEachMigrateStatement}): the watcher polls
+     * A watched backend is about to run a statement (sent on a guarded connection): the watcher polls
      * after {@link #FIRST_QUICK_POLL_DELAY}, then twice as long each time, up to {@link #STATEMENT_QUICK_POLLS_UP_TO}
      * (or the poll interval, when shorter), so a lock wait that starts in a later statement of a step is seen within
      * milliseconds too, whatever the poll interval. At most once per {@link #STATEMENT_QUICK_POLLS_GAP}: a step that
