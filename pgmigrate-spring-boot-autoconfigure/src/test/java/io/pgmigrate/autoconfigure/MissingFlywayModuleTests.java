@@ -50,6 +50,6 @@ class MissingFlywayModuleTests {
         }
         assertThat(output).containsOnlyOnce("pgmigrate is on the classpath but guards no migration: reason=\"Spring "
                 + "Boot's Flyway support (org.springframework.boot.flyway.autoconfigure.FlywayAutoConfiguration) is "
-                + "not on the classpath: add org.springframework.boot:spring-boot-starter-flyway\"");
+                + "not on the classpath: add org.springframework.boot:spring-boot-starter-flyway");
     }
 }

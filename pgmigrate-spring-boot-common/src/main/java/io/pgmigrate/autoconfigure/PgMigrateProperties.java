@@ -9,7 +9,8 @@ import io.pgmigrate.core.WatchSettings;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 
 /**
- * Configuration of the guard around Spring Boot's start-up Flyway migration ({@code pgmigrate.*}).
+ * Configuration of the guard around Spring Boot's start-up Flyway migration and Liquibase update
+ * ({@code pgmigrate.*}).
  * <p>
  * Values are checked when the guard is built; an invalid one stops the start-up with a message that
  * names the property and the values it accepts.
@@ -18,7 +19,8 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
 public class PgMigrateProperties {
 
     /**
-     * Whether to guard Flyway's start-up migration: watch for sessions that block it and deal with them.
+     * Whether to guard Flyway's start-up migration and Liquibase's start-up update: watch for sessions that
+     * block them and deal with them.
      */
     private boolean enabled = true;
 

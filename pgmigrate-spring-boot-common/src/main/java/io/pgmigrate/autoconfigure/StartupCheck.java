@@ -67,11 +67,36 @@ abstract class StartupCheck implements ApplicationListener<SpringApplicationEven
         }
     }
 
-    /** Why nothing was guarded in the started application, or {@code null} when Boot's Flyway is guarded. */
+    /**
+     * Why nothing was guarded in the started application, or {@code null} when Boot's Flyway or (where the
+     * generation guards it) Boot's Liquibase is guarded.
+     */
     String unguardedBecause(ConfigurableApplicationContext context) {
         if ("false".equalsIgnoreCase(context.getEnvironment().getProperty(OnGuardEnabledCondition.PROPERTY, "").trim())) {
             return OnGuardEnabledCondition.PROPERTY + " is false";
         }
+        String flyway = flywayUnguardedBecause(context);
+        if (flyway == null) {
+            return null;
+        }
+        String liquibase = liquibaseUnguardedBecause(context);
+        if (liquibase == null) {
+            return flyway;
+        }
+        return liquibase.isEmpty() ? null : flyway + "; Liquibase: " + liquibase;
+    }
+
+    /**
+     * For a generation that guards Liquibase: why Boot's Liquibase update was not guarded, or an empty text when it
+     * was. {@code null}, the default, when the generation does not guard Liquibase or Liquibase is not on the
+     * classpath: the reason then speaks of Flyway only.
+     */
+    String liquibaseUnguardedBecause(ConfigurableApplicationContext context) {
+        return null;
+    }
+
+    /** Why Boot's Flyway was not guarded, or {@code null} when it is. */
+    private String flywayUnguardedBecause(ConfigurableApplicationContext context) {
         ClassLoader classLoader = context.getClassLoader();
         if (!ClassUtils.isPresent(FLYWAY, classLoader)) {
             return "Flyway is not on the classpath: add " + this.generation.flywaySupport();

@@ -100,7 +100,8 @@ class MixedFlywayVersionsTests {
             String[] arguments = { "--spring.main.web-application-type=none", "--spring.main.banner-mode=off",
                     "--spring.datasource.url=jdbc:h2:mem:" + UUID.randomUUID() + ";DB_CLOSE_DELAY=-1",
                     "--spring.datasource.username=sa", "--spring.datasource.password=",
-                    "--spring.flyway.locations=classpath:db/mixed", "--pgmigrate.enabled=" + pgmigrate };
+                    "--spring.flyway.locations=classpath:db/mixed", "--spring.liquibase.enabled=false",
+                    "--pgmigrate.enabled=" + pgmigrate };
             try (ConfigurableApplicationContext context = application.run(arguments)) {
                 Integer applied = new JdbcTemplate(context.getBean(DataSource.class)).queryForObject(
                         "SELECT count(*) FROM \"flyway_schema_history\" WHERE \"success\" AND \"version\" = '1'",

@@ -49,6 +49,8 @@ public final class TestApplications {
         all.put("server.port", "0");
         all.put("management.endpoints.web.exposure.include", "pgmigrate,metrics");
         all.put("spring.main.banner-mode", "off");
+        // the test classpath has both tools: each test switches on the one it migrates with
+        all.put("spring.liquibase.enabled", "false");
         all.putAll(defaults);
         List<Class<?>> sources = new ArrayList<>(List.of(Application.class));
         sources.addAll(List.of(configurations));
@@ -92,6 +94,31 @@ public final class TestApplications {
             List<String> properties, Class<?>... configurations) {
         return start(database, Map.of("spring.flyway.locations", "classpath:db/app", "spring.flyway.schemas", schema),
                 properties, configurations);
+    }
+
+    /**
+     * Starts the application on the Liquibase changelog {@code db/changelog/orders.yaml} in the schema (which holds
+     * Liquibase's own tables too), with Flyway off.
+     */
+    public static ConfigurableApplicationContext startOrdersChangelog(TestDatabase database, String schema,
+            List<String> properties, Class<?>... configurations) {
+        return start(database, Map.of("spring.liquibase.enabled", "true", "spring.flyway.enabled", "false",
+                "spring.liquibase.change-log", "classpath:db/changelog/orders.yaml", "spring.liquibase.default-schema",
+                schema, "spring.liquibase.parameters.schema", schema), properties, configurations);
+    }
+
+    /** Creates the orders table in the schema, then opens a session idle in transaction that read it. */
+    public static TestSession ordersBlocker(TestDatabase database, String schema) throws SQLException {
+        database.execute("CREATE SCHEMA " + schema, "CREATE TABLE " + schema + ".orders (id int PRIMARY KEY, total int)");
+        TestSession blocker = database.session("reporting").begin();
+        blocker.execute("SELECT count(*) FROM " + schema + ".orders");
+        return blocker;
+    }
+
+    /** Whether the changeset 2-add-note has run in the schema. */
+    public static boolean ordersHaveNote(TestDatabase database, String schema) throws SQLException {
+        return Boolean.TRUE.equals(database.queryValue("SELECT EXISTS (SELECT 1 FROM information_schema.columns "
+                + "WHERE table_schema = ? AND table_name = 'orders' AND column_name = 'note')", schema));
     }
 
     /** GETs a path of the application's actuator and parses the JSON answer; the status must be 200. */

@@ -72,7 +72,7 @@ final class GuardedDataSource implements DataSource {
             connection.setAutoCommit(true);
             SessionSettings settings = SessionSettings.apply(connection, session, optional);
             connection.setAutoCommit(autoCommit);
-            log.atDebug().addKeyValue("pid", pid).log("pgmigrate: prepared a Flyway connection: pid={}", pid);
+            log.atDebug().addKeyValue("pid", pid).log("pgmigrate: prepared a connection of the migration tool: pid={}", pid);
             return (Connection) Proxy.newProxyInstance(GuardedDataSource.class.getClassLoader(),
                     new Class<?>[] { Connection.class, GuardedConnection.class },
                     new Handler(connection, pid, settings, autoCommit, run));
@@ -156,7 +156,7 @@ final class GuardedDataSource implements DataSource {
                 log.atWarn()
                     .addKeyValue("pid", pid)
                     .addKeyValue("error", String.valueOf(ex.getMessage()))
-                    .log("pgmigrate: could not restore a Flyway connection's settings before closing it: pid={} "
+                    .log("pgmigrate: could not restore the settings of a connection of the migration tool before closing it: pid={} "
                             + "error={}", pid, ex.getMessage());
             }
             finally {

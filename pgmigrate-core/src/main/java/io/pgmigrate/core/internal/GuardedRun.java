@@ -86,6 +86,8 @@ public final class GuardedRun implements GuardListener {
 
         /** {@code 2 (add email)} for a migration, the event for callbacks: {@code afterMigrate}. */
         final String name;
+        /** What the tool calls such a step: {@code migration}, {@code changeset}, {@code callback}. */
+        final String kind;
         /** Whether the step is the callbacks of an event rather than a migration. */
         final boolean callback;
         final int pid;
@@ -99,6 +101,12 @@ public final class GuardedRun implements GuardListener {
         private Blocker selfBlocker;
 
         Step(String name, boolean callback, int pid, boolean inTransaction, Set<Long> invalidIndexesBefore) {
+            this(callback ? "callback" : "migration", name, callback, pid, inTransaction, invalidIndexesBefore);
+        }
+
+        Step(String kind, String name, boolean callback, int pid, boolean inTransaction,
+                Set<Long> invalidIndexesBefore) {
+            this.kind = kind;
             this.name = name;
             this.callback = callback;
             this.pid = pid;
@@ -128,7 +136,7 @@ public final class GuardedRun implements GuardListener {
 
         /** What reports say was blocked: {@code migration 2 (add email)}, {@code callback afterMigrate}. */
         public String work() {
-            return (callback ? "callback " : "migration ") + name;
+            return kind + " " + name;
         }
 
         synchronized void saw(Blocker blocker) {
@@ -296,13 +304,27 @@ public final class GuardedRun implements GuardListener {
      */
     public void migrationStarting(Connection connection, String name,
             BiFunction<Integer, Integer, ? extends RuntimeException> unpinned) throws SQLException {
+        migrationStarting(connection, "migration", name, !connection.getAutoCommit(), unpinned);
+    }
+
+    /**
+     * A migration step is about to run on the given connection, for a tool that says itself whether it runs the
+     * step in a transaction (Liquibase's {@code runInTransaction}, known before it switches the connection's
+     * autocommit mode).
+     * @param kind what the tool calls the step, in reports: {@code changeset} names it
+     *        {@code changeset 2-add-note::orders-team (db/changelog/orders.yaml)}
+     * @param name the step, for example {@code 2-add-note::orders-team (db/changelog/orders.yaml)}
+     * @param inTransaction whether the tool runs it in a transaction that PostgreSQL rolls back when it fails
+     * @param unpinned as for {@link #migrationStarting(Connection, String, BiFunction)}
+     */
+    public void migrationStarting(Connection connection, String kind, String name, boolean inTransaction,
+            BiFunction<Integer, Integer, ? extends RuntimeException> unpinned) throws SQLException {
         int pid = backendPid(connection);
         if (connection instanceof GuardedDataSource.GuardedConnection guarded && guarded.backendPid() != pid) {
             // a transaction pooler gave the migration another server connection than the one prepared at connect
             throw unpinned.apply(guarded.backendPid(), pid);
         }
-        boolean inTransaction = !connection.getAutoCommit();
-        Step migration = new Step(name, false, pid, inTransaction,
+        Step migration = new Step(kind, name, false, pid, inTransaction,
                 inTransaction ? null : invalidIndexes(connection, name));
         if (!migrationPids.contains(pid)) {
             migrationPids.add(pid);

@@ -1,7 +1,7 @@
 package io.pgmigrate.autoconfigure.endpoint;
 
 import io.pgmigrate.autoconfigure.PgMigrateProperties;
-import io.pgmigrate.flyway.FlywayGuard;
+import io.pgmigrate.core.GuardSettings;
 
 import org.springframework.boot.actuate.autoconfigure.endpoint.condition.ConditionalOnAvailableEndpoint;
 import org.springframework.boot.actuate.endpoint.annotation.Endpoint;
@@ -16,10 +16,12 @@ import org.springframework.context.annotation.Bean;
  * recent runs behind it, when Spring Boot's actuator is on the classpath and the endpoint is available
  * ({@code management.endpoints.web.exposure.include} or JMX).
  */
-// by name: each Spring Boot generation has a PgMigrateAutoConfiguration of its own, under this name
-@AutoConfiguration(afterName = "io.pgmigrate.autoconfigure.PgMigrateAutoConfiguration")
+// by name: each Spring Boot generation has a PgMigrateAutoConfiguration of its own, under this name; Liquibase's
+// is Spring Boot 4's only
+@AutoConfiguration(afterName = { "io.pgmigrate.autoconfigure.PgMigrateAutoConfiguration",
+        "io.pgmigrate.autoconfigure.PgMigrateLiquibaseAutoConfiguration" })
 @ConditionalOnClass({ Endpoint.class, ConditionalOnAvailableEndpoint.class })
-@ConditionalOnBean(FlywayGuard.class)
+@ConditionalOnBean(GuardSettings.class)
 @ConditionalOnAvailableEndpoint(PgMigrateEndpoint.class)
 public final class PgMigrateEndpointAutoConfiguration {
 
