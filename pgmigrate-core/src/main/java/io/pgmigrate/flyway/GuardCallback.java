@@ -38,7 +38,9 @@ import org.flywaydb.core.api.callback.Event;
  * callbacks the user has. Never claiming an event without a connection also keeps Flyway from opening an event
  * connection for pgmigrate alone. The step lasts until the next one starts or its connection is closed. The
  * callbacks of {@code beforeEachMigrate} and {@code afterEachMigrate} belong to the migration's step: they run in
- * its transaction and are rolled back and retried with it.
+ * its transaction and are rolled back and retried with it. Before each statement of a migration
+ * ({@code beforeEachMigrateStatement}) the watcher is told to look again within milliseconds, so a lock wait that
+ * starts in a later statement is seen as soon as one that starts with the migration.
  */
 final class GuardCallback implements Callback {
 
@@ -76,11 +78,12 @@ final class GuardCallback implements Callback {
 
     /**
      * The event happens now on the context's connection, before any callback of it runs: the step it starts or
-     * ends. Flyway's statement events belong to the migration's step and change nothing.
+     * ends. Flyway's statement events belong to the migration's step; only the start of a statement matters to the
+     * watcher.
      */
     void follow(Event event, Context context) {
-        if ((event == followedEvent && context == followed) || event == Event.BEFORE_EACH_MIGRATE_STATEMENT
-                || event == Event.AFTER_EACH_MIGRATE_STATEMENT || event == Event.AFTER_EACH_MIGRATE_STATEMENT_ERROR) {
+        if ((event == followedEvent && context == followed) || event == Event.AFTER_EACH_MIGRATE_STATEMENT
+                || event == Event.AFTER_EACH_MIGRATE_STATEMENT_ERROR) {
             return;
         }
         followedEvent = event;
@@ -92,6 +95,7 @@ final class GuardCallback implements Callback {
                     run.migrationStarting(context.getConnection(), migration,
                             (connected, now) -> new UnpinnedConnectionException(migration, connected, now));
                 }
+                case BEFORE_EACH_MIGRATE_STATEMENT -> run.statementStarting();
                 case AFTER_EACH_MIGRATE -> run.migrationEnded(true);
                 case AFTER_EACH_MIGRATE_ERROR -> run.migrationEnded(false);
                 default -> run.callbackStarting(context.getConnection(), event.getId());

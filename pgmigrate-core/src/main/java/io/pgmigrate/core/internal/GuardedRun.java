@@ -369,6 +369,17 @@ public final class GuardedRun implements GuardListener {
     }
 
     /**
+     * A statement of the running step is about to be sent (Flyway's BEFORE_EACH_MIGRATE_STATEMENT): the watcher
+     * looks again within milliseconds, so a lock wait that starts in a later statement of a step is seen as soon as
+     * one that starts with the step.
+     */
+    public void statementStarting() {
+        if (running != null) {
+            watcher.statementStarting();
+        }
+    }
+
+    /**
      * AFTER_EACH_MIGRATE or AFTER_EACH_MIGRATE_ERROR, before the callbacks of that event, which run in the
      * migration's transaction and stay part of its step; no SQL: after an error the transaction is aborted. The
      * reports of a signal the watcher is sending are written first.

@@ -127,6 +127,15 @@ public final class Watcher implements AutoCloseable {
      * {@code null} once they have reached the poll interval; guarded by {@link #lock}.
      */
     private Duration quickPollDelay;
+    /** {@link System#nanoTime()} when {@link #statementStarting} last began quick polls; guarded by {@link #lock}. */
+    private Long lastStatementQuickPolls;
+    /**
+     * {@link System#nanoTime()} by which the poll that {@link #statementStarting} asked for is due, {@code null}
+     * when it asked for none since the last poll; guarded by {@link #lock}.
+     */
+    private Long quickPollAt;
+    /** The longest delay of the current series of quick polls; guarded by {@link #lock}. */
+    private Duration quickPollsUpTo = Duration.ZERO;
     private Thread thread;
 
     /** Written by the watcher thread; read by {@link #close()} to abort a poll that hangs. */
@@ -198,13 +207,15 @@ public final class Watcher implements AutoCloseable {
     }
 
     /**
-     * Runs the blocker query once, for no backend (pid 0 is none), so the first poll of a run does not pay for the
-     * statement's first parse and plan, nor the JVM for loading and running its code for the first time. A failure
-     * here is left to the first poll, which reports it and starts over with a new connection.
+     * Runs the blocker query and the signal statements once, for no backend (pid 0 is none) and no target, so the
+     * first poll that finds a blocker and the first signal of a run pay neither for their statements' first parse
+     * nor for the JVM's first run of their code. A failure here is left to the first poll, which reports it and
+     * starts over with a new connection.
      */
     private void warmUp() {
         try {
-            query.find(connection, List.of(0));
+            query.warmUp(connection);
+            rules.warmUp(connection);
         }
         catch (SQLException | RuntimeException ex) {
             log.debug("The watcher's first blocker query failed; the first poll tries again", ex);
@@ -234,6 +245,7 @@ public final class Watcher implements AutoCloseable {
         lock.lock();
         try {
             quickPollDelay = Duration.ZERO;
+            quickPollsUpTo = settings.pollInterval();
             wakeUp.signalAll();
         }
         finally {
@@ -266,6 +278,58 @@ public final class Watcher implements AutoCloseable {
      * statement takes a round trip.
      */
     static final Duration REPORT_WAIT = Duration.ofSeconds(1);
+
+    /**
+     * A watched backend is about to run a statement (Flyway's {@code beforeEachMigrateStatement}): the watcher polls
+     * after {@link #FIRST_QUICK_POLL_DELAY}, then twice as long each time, up to {@link #STATEMENT_QUICK_POLLS_UP_TO}
+     * (or the poll interval, when shorter), so a lock wait that starts in a later statement of a step is seen within
+     * milliseconds too, whatever the poll interval. At most once per {@link #STATEMENT_QUICK_POLLS_GAP}: a step that
+     * runs thousands of short statements adds no more than three polls per gap.
+     */
+    public void statementStarting() {
+        lock.lock();
+        try {
+            long now = System.nanoTime();
+            if (!startsQuickPolls(lastStatementQuickPolls, now)) {
+                return;
+            }
+            lastStatementQuickPolls = now;
+            if (quickPollDelay == null || quickPollDelay.compareTo(FIRST_QUICK_POLL_DELAY) > 0) {
+                quickPollDelay = FIRST_QUICK_POLL_DELAY;
+                quickPollsUpTo = STATEMENT_QUICK_POLLS_UP_TO;
+                quickPollAt = now + FIRST_QUICK_POLL_DELAY.toNanos();
+                wakeUp.signalAll();
+            }
+        }
+        finally {
+            lock.unlock();
+        }
+    }
+
+    /** The longest delay of the quick polls after the start of a statement. */
+    static final Duration STATEMENT_QUICK_POLLS_UP_TO = Duration.ofMillis(4);
+
+    /** The shortest time between two series of quick polls for statements. */
+    static final Duration STATEMENT_QUICK_POLLS_GAP = Duration.ofMillis(50);
+
+    /**
+     * Whether a statement that starts now begins a series of quick polls: not when one began less than
+     * {@link #STATEMENT_QUICK_POLLS_GAP} ago.
+     * @param lastStartNanos {@link System#nanoTime()} when the last series for a statement began, {@code null} for
+     *        none yet
+     */
+    static boolean startsQuickPolls(Long lastStartNanos, long nowNanos) {
+        return lastStartNanos == null || nowNanos - lastStartNanos >= STATEMENT_QUICK_POLLS_GAP.toNanos();
+    }
+
+    /**
+     * The delay of the quick poll after one that waited {@code delay} (zero: at once), or {@code null} once the
+     * doubling passes {@code upTo} or reaches the poll interval, where the quick polls end.
+     */
+    static Duration nextQuickPollDelay(Duration delay, Duration upTo, Duration interval) {
+        Duration next = delay.isZero() ? FIRST_QUICK_POLL_DELAY : delay.multipliedBy(2);
+        return next.compareTo(interval) < 0 && next.compareTo(upTo) <= 0 ? next : null;
+    }
 
     /** Stops watching a backend; it stays protected. */
     public void unwatch(int pid) {
@@ -334,6 +398,9 @@ public final class Watcher implements AutoCloseable {
                     deadline = System.nanoTime() + nextPollDelay().toNanos();
                     continue;
                 }
+                if (quickPollAt != null && quickPollAt - deadline < 0) {
+                    deadline = quickPollAt;
+                }
                 long nanos = Math.min(deadline - System.nanoTime(), nextPollDelay().toNanos());
                 if (quickPollDelay != null && quickPollDelay.isZero()) {
                     nanos = 0;
@@ -372,11 +439,11 @@ public final class Watcher implements AutoCloseable {
 
     /** The poll about to run was due by the quick polls after {@link #watch}: the next one comes twice as late. */
     private void advanceQuickPolls() {
+        quickPollAt = null;
         if (quickPollDelay == null) {
             return;
         }
-        Duration next = quickPollDelay.isZero() ? FIRST_QUICK_POLL_DELAY : quickPollDelay.multipliedBy(2);
-        quickPollDelay = next.compareTo(settings.pollInterval()) < 0 ? next : null;
+        quickPollDelay = nextQuickPollDelay(quickPollDelay, quickPollsUpTo, settings.pollInterval());
     }
 
     private void poll() {
@@ -683,6 +750,7 @@ public final class Watcher implements AutoCloseable {
         if (current == null) {
             return;
         }
+        query.close();
         try {
             if (!current.isClosed() && current.isValid(2)) {
                 connectionSettings.restore();
