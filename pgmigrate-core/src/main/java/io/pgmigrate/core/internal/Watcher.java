@@ -116,6 +116,9 @@ public final class Watcher implements AutoCloseable {
     /** The last cancelled wait of each backend since it was last watched; guarded by {@link #cancelLock}. */
     private final Map<Integer, WaitCancellation> cancellations = new HashMap<>();
 
+    /** Held from the moment a signal is sent until its reports are written: see {@link #awaitReports}. */
+    private final ReentrantLock signalling = new ReentrantLock();
+
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition wakeUp = lock.newCondition();
     private boolean running;
@@ -252,6 +255,29 @@ public final class Watcher implements AutoCloseable {
 
     /** The delay of the second poll after {@link #watch}; each further one is twice as long. */
     static final Duration FIRST_QUICK_POLL_DELAY = Duration.ofMillis(1);
+
+    /**
+     * Waits until the reports of a signal being sent now are written, for at most {@link #REPORT_WAIT}; returns at
+     * once when none is being sent. A watched backend whose blocker was just ended goes on at once, while the
+     * watcher writes its report: called by the watched work's thread before it moves on, this puts the report (the
+     * WARN line naming the blocker) before the lines the work writes next.
+     */
+    public void awaitReports() {
+        try {
+            if (signalling.tryLock(REPORT_WAIT.toNanos(), TimeUnit.NANOSECONDS)) {
+                signalling.unlock();
+            }
+        }
+        catch (InterruptedException ex) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /**
+     * The longest {@link #awaitReports} waits: the caller may hold the locks of its step meanwhile, and a signal
+     * statement takes a round trip.
+     */
+    static final Duration REPORT_WAIT = Duration.ofSeconds(1);
 
     /**
      * A watched backend is about to run a statement (sent on a guarded connection): the watcher polls
@@ -480,13 +506,20 @@ public final class Watcher implements AutoCloseable {
 
             private void send(BlockerRules.Signal signal, Collection<Blocker> targets) throws SQLException {
                 List<Blocker> fresh = targets.stream().filter(actionable::contains).filter(handled::add).toList();
-                Map<Blocker, BlockerRules.SignalResult> results = rules.signal(current, signal, fresh, untouchable);
-                results.forEach((blocker, result) -> {
-                    if (result.outcome() == BlockerOutcome.TERMINATED) {
-                        terminated.add(blocker.key());
-                    }
-                    report(blocker, work, result.outcome(), result.detail());
-                });
+                signalling.lock();
+                try {
+                    Map<Blocker, BlockerRules.SignalResult> results = rules.signal(current, signal, fresh,
+                            untouchable);
+                    results.forEach((blocker, result) -> {
+                        if (result.outcome() == BlockerOutcome.TERMINATED) {
+                            terminated.add(blocker.key());
+                        }
+                        report(blocker, work, result.outcome(), result.detail());
+                    });
+                }
+                finally {
+                    signalling.unlock();
+                }
             }
 
             @Override
