@@ -274,10 +274,11 @@ public final class Watcher implements AutoCloseable {
     }
 
     /**
-     * The longest {@link #awaitReports} waits: the caller may hold the locks of its step meanwhile, and a signal
-     * statement takes a round trip.
+     * The longest {@link #awaitReports} waits: a signal statement takes a round trip and the listeners write their
+     * reports, but the caller may hold the locks of its step meanwhile, with the application queued behind them, so
+     * the order of two log lines is never worth more than this.
      */
-    static final Duration REPORT_WAIT = Duration.ofSeconds(1);
+    static final Duration REPORT_WAIT = Duration.ofMillis(250);
 
     /**
      * A watched backend is about to run a statement (sent on a guarded connection): the watcher polls
