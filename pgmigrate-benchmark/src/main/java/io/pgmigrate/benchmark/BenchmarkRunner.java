@@ -20,7 +20,7 @@ import io.pgmigrate.testsupport.PostgresServer;
  * {@code benchmark.png} to the docs directory.
  * <p>
  * Arguments: {@code --quick} (small sizes, results under {@code pgmigrate-benchmark/target/benchmark-quick}),
- * {@code --runs N}, {@code --scenarios cold,stall,overhead,scale}, {@code --docs DIR}.
+ * {@code --runs N}, {@code --scenarios cold,startup,stall,overhead,scale,idle}, {@code --docs DIR}.
  */
 public final class BenchmarkRunner {
 
@@ -28,6 +28,12 @@ public final class BenchmarkRunner {
     static final String COMMAND = "./mvnw -q -pl pgmigrate-benchmark -am verify -DskipTests -Pbenchmark";
 
     private static final long STARTED = System.nanoTime();
+
+    /** The scenario that measures a poll that finds nothing. */
+    static final String IDLE = "idle";
+
+    /** Every scenario, in the order they run. */
+    static final String SCENARIOS = "cold,startup,stall,overhead,scale,idle";
 
     private BenchmarkRunner() {
     }
@@ -72,8 +78,11 @@ public final class BenchmarkRunner {
             environment.put("blocker", options.blockerHold().toSeconds() + " s");
             environment.put("pgmigrate under test", "cold start: the Spring Boot starter; stall and overhead: "
                     + "`io.pgmigrate.flyway.FlywayGuard`; scale: the core `Watcher`");
-            if (options.scenarios().contains("cold")) {
+            if (options.scenarios().contains(ColdStartScenario.NAME)) {
                 figures.addAll(new ColdStartScenario(database, options).run());
+            }
+            if (options.scenarios().contains(ColdStartScenario.STARTUP)) {
+                figures.addAll(new ColdStartScenario(database, options).startupPairs());
             }
             if (options.scenarios().contains("stall")) {
                 figures.addAll(new StallScenario(database, options).run(stallMigrators));
@@ -86,6 +95,9 @@ public final class BenchmarkRunner {
                 ScaleScenario scale = new ScaleScenario(database, options);
                 figures.addAll(scale.run());
                 pollCosts = scale.pollCosts();
+            }
+            if (options.scenarios().contains(IDLE)) {
+                figures.addAll(new ScaleScenario(database, options).pollFindingNothing());
             }
         }
         environment.put("machine load", "load average (1 min) " + loadAtStart + " at the start, " + loadAverage()

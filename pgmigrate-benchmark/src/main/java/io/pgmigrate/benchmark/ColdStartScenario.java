@@ -32,14 +32,23 @@ final class ColdStartScenario {
     static final String NAME = "cold";
     static final String STARTUP = "startup";
 
-    /** A configuration of the application: its name in the report and the properties it adds. */
-    record Configuration(String name, List<String> properties) {
+    /**
+     * A configuration of the application: its name in the report, the properties it adds, and whether the lock wait
+     * begins later in the run: in the second statement of the second migration instead of the first statement of
+     * the first, when the quick polls that follow the start of a step are over.
+     */
+    record Configuration(String name, List<String> properties, boolean later) {
     }
 
     static final List<Configuration> CONFIGURATIONS = List.of(
-            new Configuration("plain Flyway", List.of("--pgmigrate.enabled=false")),
-            new Configuration("pgmigrate defaults", List.of()),
-            new Configuration("pgmigrate poll 1 s", List.of("--pgmigrate.poll-interval=1s")));
+            new Configuration("plain Flyway", List.of("--pgmigrate.enabled=false"), false),
+            new Configuration("pgmigrate defaults", List.of(), false),
+            new Configuration("pgmigrate poll 1 s", List.of("--pgmigrate.poll-interval=1s"), false),
+            new Configuration("pgmigrate defaults, wait begins later", List.of(), true),
+            new Configuration("pgmigrate poll 1 s, wait begins later", List.of("--pgmigrate.poll-interval=1s"), true));
+
+    /** How long the later migration works before its {@code ALTER TABLE}: longer than the quick polls. */
+    static final Duration LATER_WAIT_AFTER = Duration.ofMillis(300);
 
     /** The phases of the migration, from the moment its statement started to wait for its lock. */
     static final Map<String, String> PHASES = phases();
@@ -57,6 +66,7 @@ final class ColdStartScenario {
     private final BenchmarkOptions options;
     private final Path work;
     private final Path migrations;
+    private final Path laterMigrations;
     private int runNumber;
 
     ColdStartScenario(BenchDatabase database, BenchmarkOptions options) throws IOException {
@@ -66,6 +76,12 @@ final class ColdStartScenario {
         this.migrations = Files.createDirectories(work.resolve("migrations"));
         Files.writeString(migrations.resolve("V1__add_note_to_items.sql"),
                 "ALTER TABLE items ADD COLUMN note text;\n");
+        this.laterMigrations = Files.createDirectories(work.resolve("later-migrations"));
+        Files.writeString(laterMigrations.resolve("V1__create_audit.sql"),
+                "CREATE TABLE audit (id bigint PRIMARY KEY, at timestamptz NOT NULL);\n");
+        Files.writeString(laterMigrations.resolve("V2__backfill_then_add_note.sql"),
+                "SELECT pg_sleep(" + LATER_WAIT_AFTER.toMillis() / 1000.0 + ");\n"
+                        + "ALTER TABLE items ADD COLUMN note text;\n");
     }
 
     /** One run of one configuration. */
@@ -103,7 +119,6 @@ final class ColdStartScenario {
             figures.add(new Figure(NAME, name, "migration succeeded", "runs",
                     values(measured, r -> r.migrated() ? 1 : 0)));
         }
-        figures.addAll(startupPairs());
         return figures;
     }
 
@@ -138,7 +153,8 @@ final class ColdStartScenario {
             Thread.sleep(500);
 
             Path output = work.resolve(schema + "-app.log");
-            List<String> properties = new ArrayList<>(appProperties(schema));
+            List<String> properties = new ArrayList<>(appProperties(schema,
+                    configuration.later() ? laterMigrations : migrations));
             properties.addAll(configuration.properties());
             Process app = java(ColdApp.class.getName(), properties, output);
             boolean exited = app.waitFor(options.blockerHold().toSeconds() + 180, TimeUnit.SECONDS);
@@ -151,7 +167,8 @@ final class ColdStartScenario {
                 load.destroyForcibly();
             }
             Map<String, Long> phases = readPhases(output);
-            Long lockWaitStart = phases.get("beforeEachMigrate");
+            // the ALTER TABLE waits as soon as it is sent
+            Long lockWaitStart = phases.get(ColdApp.ALTER_STATEMENT);
             Long from = phases.get("beforeMigrate");
             Long to = phases.get("afterMigrate");
             boolean migrated = exited && app.exitValue() == 0 && to != null;
@@ -225,7 +242,7 @@ final class ColdStartScenario {
         }
     }
 
-    private List<String> appProperties(String schema) {
+    private List<String> appProperties(String schema, Path migrations) {
         return List.of("--spring.datasource.url=" + database.server().jdbcUrl(database.name()),
                 "--spring.datasource.username=" + database.server().user(),
                 "--spring.datasource.password=" + database.server().password(),
@@ -242,7 +259,8 @@ final class ColdStartScenario {
     record Startup(double uptimeMillis, double cpuMillis) {
     }
 
-    private List<Figure> startupPairs() throws Exception {
+    /** Fresh-JVM start-ups in pairs, guard on and off, against a schema with nothing to migrate. */
+    List<Figure> startupPairs() throws Exception {
         String schema = "cold_idle";
         createTable(schema, schema + ".items");
         try {
@@ -289,7 +307,7 @@ final class ColdStartScenario {
 
     private Startup startOnce(String schema, boolean guard) throws Exception {
         Path output = work.resolve("startup-" + System.nanoTime() + ".log");
-        List<String> properties = new ArrayList<>(appProperties(schema));
+        List<String> properties = new ArrayList<>(appProperties(schema, migrations));
         properties.add("--pgmigrate.enabled=" + guard);
         Process app = java(ColdApp.class.getName(), properties, output);
         if (!app.waitFor(180, TimeUnit.SECONDS) || app.exitValue() != 0) {
@@ -355,13 +373,30 @@ final class ColdStartScenario {
         throw new IllegalStateException("the load process ended before it ran");
     }
 
+    /**
+     * When each phase happened: the first time it was printed, except that the phases of the lock wait are the
+     * first ones at or after the start of the {@code ALTER TABLE} (an earlier migration has its own
+     * {@code afterEachMigrate}).
+     */
     private static Map<String, Long> readPhases(Path output) throws IOException {
-        Map<String, Long> phases = new HashMap<>();
+        List<String[]> lines = new ArrayList<>();
+        Long alter = null;
         for (String line : Files.readAllLines(output)) {
             if (line.startsWith(ColdApp.PREFIX)) {
                 String[] fields = line.substring(ColdApp.PREFIX.length()).split(" ");
-                phases.putIfAbsent(fields[0], Long.parseLong(fields[1]));
+                lines.add(fields);
+                if (alter == null && fields[0].equals(ColdApp.ALTER_STATEMENT)) {
+                    alter = Long.parseLong(fields[1]);
+                }
             }
+        }
+        Map<String, Long> phases = new HashMap<>();
+        for (String[] fields : lines) {
+            long at = Long.parseLong(fields[1]);
+            if (PHASES.containsKey(fields[0]) && alter != null && at < alter) {
+                continue;
+            }
+            phases.putIfAbsent(fields[0], at);
         }
         return phases;
     }

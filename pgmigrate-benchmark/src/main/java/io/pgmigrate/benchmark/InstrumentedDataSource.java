@@ -22,7 +22,9 @@ final class InstrumentedDataSource extends ForwardingDataSource {
 
     /** What a statement does, told apart by the SQL text. */
     enum Kind {
-        /** The watcher's poll query (BlockerQuery). */
+        /** The first statement of every poll: which watched backends have a blocker at all (BlockerQuery). */
+        CHECK,
+        /** The watcher's full blocker query, run when the check found a blocked backend (BlockerQuery). */
         FIND,
         /** The watcher's terminate statement (BlockerRules). */
         TERMINATE,
@@ -30,8 +32,11 @@ final class InstrumentedDataSource extends ForwardingDataSource {
         OTHER;
 
         static Kind of(String sql) {
-            if (sql.contains("pg_blocking_pids(w.pid)")) {
+            if (sql.contains("CROSS JOIN LATERAL unnest(pg_blocking_pids(w.pid))")) {
                 return FIND;
+            }
+            if (sql.contains("pg_blocking_pids(w.pid)")) {
+                return CHECK;
             }
             if (sql.contains("pg_terminate_backend")) {
                 return TERMINATE;
@@ -47,6 +52,23 @@ final class InstrumentedDataSource extends ForwardingDataSource {
      * @param durationNanos until its result was closed
      */
     record Sample(Kind kind, long startNanos, long durationNanos) {
+    }
+
+    /**
+     * The duration of each poll in the samples, in milliseconds: a check, plus the full query that followed it when
+     * the check found a blocked backend. The warm-up's statements, before the first check of a poll, are left out.
+     */
+    static List<Double> pollMillis(List<Sample> samples) {
+        List<Double> polls = new ArrayList<>();
+        for (Sample sample : samples) {
+            if (sample.kind() == Kind.CHECK) {
+                polls.add(sample.durationNanos() / 1e6);
+            }
+            else if (sample.kind() == Kind.FIND && !polls.isEmpty()) {
+                polls.set(polls.size() - 1, polls.get(polls.size() - 1) + sample.durationNanos() / 1e6);
+            }
+        }
+        return polls;
     }
 
     private final List<Sample> samples = new ArrayList<>();

@@ -15,7 +15,7 @@ final class Migrators {
     /** The lock timeout of the {@code show} configuration: the stall it allows per attempt. */
     static final Duration SHOW_LOCK_TIMEOUT = Duration.ofMillis(200);
 
-    /** Retries of the {@code show} configuration: with a 1 s first delay, doubling, they outlast a 30 s blocker. */
+    /** Retries of the {@code show} configuration: with a 1 s first delay, doubling, they outlast the blocker (10 s). */
     static final int SHOW_RETRIES = 6;
 
     private Migrators() {

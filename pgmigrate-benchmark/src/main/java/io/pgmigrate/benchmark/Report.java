@@ -322,12 +322,16 @@ final class Report {
             .append(environment.getOrDefault("application load", "several threads"))
             .append(", each query's latency measured from the time it was due on its thread's fixed schedule (no ")
             .append("coordinated omission), recorded in an HdrHistogram. The window is Flyway's run (its ")
-            .append("`beforeMigrate` to `afterMigrate` callbacks). The phases are measured from the moment the ")
-            .append("migration's statement was sent (Flyway's `beforeEachMigrate`; the `ALTER TABLE` waits at once): ")
+            .append("`beforeMigrate` to `afterMigrate` callbacks). The phases are measured from the moment Flyway ")
+            .append("sent the `ALTER TABLE` (its `beforeEachMigrateStatement` event; the statement waits at once): ")
             .append("the blocker detected (pgmigrate's first poll that finds it), the signal sent (the terminate ")
-            .append("statement returned), the lock granted and the statement done (`afterEachMigrate`), committed ")
-            .append("and Flyway done (`afterMigrate`). Times of the two JVMs compare: both read Linux's monotonic ")
-            .append("clock.\n\n");
+            .append("statement returned and its WARN line written), the lock granted and the statement done ")
+            .append("(`afterEachMigrate`), committed and Flyway done (`afterMigrate`). Times of the two JVMs compare: ")
+            .append("both read Linux's monotonic clock. In the rows \"wait begins later\" the `ALTER TABLE` is the ")
+            .append("second statement of the second migration, sent ")
+            .append(ColdStartScenario.LATER_WAIT_AFTER.toMillis())
+            .append(" ms after its first statement (`SELECT pg_sleep(...)`) began, when the quick polls that ")
+            .append("follow the start of a migration are over.\n\n");
         md.append("| configuration | app max latency (ms) | app p99 (ms) | app errors | blocker detected (ms) "
                 + "| signal sent (ms) | lock granted (ms) | commit (ms) | longest phase | migration succeeded (runs) |\n");
         md.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: |\n");
@@ -430,8 +434,12 @@ final class Report {
             }
         }
         if (!idle.isEmpty()) {
-            md.append("\nA poll that finds nothing: the watcher watches a backend that waits for nothing, at the default ")
-                .append("poll interval, for the scale scenario's measuring window.\n\n");
+            md.append("\nA poll that finds nothing: the watcher watches a session that waits for nothing, at the ")
+                .append("default poll interval, in three windows of 10 s (its statements untimed: the timing's ")
+                .append("proxies would add CPU of their own to the watcher's thread), then one more window with its ")
+                .append("statements timed for the poll's latency. The benchmark's JVM has run every other scenario ")
+                .append("by then, so the watcher's code is compiled: a watcher in a fresh JVM spends more on its ")
+                .append("thread (see below).\n\n");
             md.append("| measurement | figure |\n| --- | ---: |\n");
             for (Figure figure : idle) {
                 md.append("| ").append(figure.configuration()).append(": ").append(figure.metric()).append(" (")

@@ -117,13 +117,17 @@ final class ScaleScenario {
                     alter.get(120, TimeUnit.SECONDS);
                 }
                 List<InstrumentedDataSource.Sample> samples = dataSource.samples();
-                long firstFind = samples.stream().filter(s -> s.kind() == InstrumentedDataSource.Kind.FIND)
-                    .mapToLong(InstrumentedDataSource.Sample::startNanos).min().orElse(start);
+                // the watcher's warm-up ran before start: the first poll is the first check after it
+                long from = start;
+                long firstPoll = samples.stream().filter(s -> s.kind() == InstrumentedDataSource.Kind.CHECK)
+                    .mapToLong(InstrumentedDataSource.Sample::startNanos).filter(t -> t >= from).min().orElse(start);
                 clear.add((altered.get() - start) / 1e6);
-                afterPoll.add((altered.get() - firstFind) / 1e6);
+                afterPoll.add((altered.get() - firstPoll) / 1e6);
                 findMillis.add(samples.stream().filter(s -> s.kind() == InstrumentedDataSource.Kind.FIND)
+                    .filter(s -> s.startNanos() >= from)
                     .mapToDouble(s -> s.durationNanos() / 1e6).findFirst().orElse(Double.NaN));
                 terminateMillis.add(samples.stream().filter(s -> s.kind() == InstrumentedDataSource.Kind.TERMINATE)
+                    .filter(s -> s.startNanos() >= from)
                     .mapToDouble(s -> s.durationNanos() / 1e6).sum());
                 terminated.add((double) terminations.get());
                 BenchmarkRunner.progress("scale %d blockers run %d/%d: cleared %s ms after watch() (poll %d ms), "
@@ -180,17 +184,6 @@ final class ScaleScenario {
             }
             closeAll(blocker);
             alter.get(30, TimeUnit.SECONDS);
-            // most polls of a real run: the watched backend waits for nothing
-            PollCost idle = measurePolls(migrationPid, WatchSettings.DEFAULT_POLL_INTERVAL, false);
-            String nothing = "nothing blocks, poll " + WatchSettings.DEFAULT_POLL_INTERVAL.toMillis() + " ms";
-            figures.add(new Figure(NAME, nothing, "watcher backend CPU", "% of a core",
-                    List.of(idle.serverCpuPercent())));
-            figures.add(new Figure(NAME, nothing, "watcher thread CPU", "% of a core",
-                    List.of(idle.clientCpuPercent())));
-            figures.add(new Figure(NAME, nothing, "watcher CPU, backend + thread", "% of a core",
-                    List.of(idle.serverCpuPercent() + idle.clientCpuPercent()), "≤ 1"));
-            figures.add(new Figure(NAME, nothing, "poll query p50", "ms",
-                    List.of(percentile(idle.findMillis(), 50))));
             figures.add(new Figure(NAME, "pg_locks rows while measuring", "locks held", "locks",
                     List.of((double) locks), "≥ " + options.locks()));
         }
@@ -221,11 +214,58 @@ final class ScaleScenario {
         return figures;
     }
 
+    // ---------------------------------------------------------------- a poll that finds nothing
+
+    /**
+     * Most polls of a real run: the watched backend waits for nothing. The watcher at the default poll interval
+     * watches a session that runs no statement: its CPU in {@link #IDLE_RUNS} windows with untimed statements, the
+     * poll's latency in one more window with timed ones.
+     */
+    List<Figure> pollFindingNothing() throws Exception {
+        List<Double> server = new ArrayList<>();
+        List<Double> client = new ArrayList<>();
+        List<Double> total = new ArrayList<>();
+        List<Double> p50 = new ArrayList<>();
+        try (Connection migration = database.connect("bench-migration")) {
+            for (int run = 0; run < IDLE_RUNS; run++) {
+                PollCost idle = measurePolls(pid(migration), WatchSettings.DEFAULT_POLL_INTERVAL, false, false,
+                        IDLE_WINDOW);
+                server.add(idle.serverCpuPercent());
+                client.add(idle.clientCpuPercent());
+                total.add(idle.serverCpuPercent() + idle.clientCpuPercent());
+            }
+            PollCost timed = measurePolls(pid(migration), WatchSettings.DEFAULT_POLL_INTERVAL, false, true,
+                    options.pollWindow());
+            p50.add(percentile(timed.findMillis(), 50));
+        }
+        String nothing = "nothing blocks, poll " + WatchSettings.DEFAULT_POLL_INTERVAL.toMillis() + " ms";
+        return List.of(new Figure(NAME, nothing, "watcher backend CPU", "% of a core", server),
+                new Figure(NAME, nothing, "watcher thread CPU", "% of a core", client),
+                new Figure(NAME, nothing, "watcher CPU, backend + thread", "% of a core", total, "≤ 1"),
+                new Figure(NAME, nothing, "poll query p50", "ms", p50));
+    }
+
+    /** Windows measured for a poll that finds nothing: the median of three resists one burst of other load. */
+    private static final int IDLE_RUNS = 3;
+
+    /** Each window of a poll that finds nothing: long enough for the backend's 10 ms CPU ticks to resolve 0.1 %. */
+    private static final Duration IDLE_WINDOW = Duration.ofSeconds(10);
+
     private PollCost measurePolls(int migrationPid, Duration interval, boolean manyLocks) throws Exception {
+        return measurePolls(migrationPid, interval, manyLocks, true, options.pollWindow());
+    }
+
+    /**
+     * @param instrumented whether the watcher's statements are timed: the timing's proxies cost the watcher's
+     *        thread CPU of their own, so a window that measures that CPU alone leaves them out
+     */
+    private PollCost measurePolls(int migrationPid, Duration interval, boolean manyLocks, boolean instrumented,
+            Duration pollWindow) throws Exception {
         InstrumentedDataSource dataSource = new InstrumentedDataSource(database.dataSource());
-        Duration window = options.pollWindow().compareTo(interval.multipliedBy(10)) < 0 ? interval.multipliedBy(10)
-                : options.pollWindow();
-        try (Watcher watcher = new Watcher(dataSource, WatchSettings.defaults().withPollInterval(interval),
+        Duration window = pollWindow.compareTo(interval.multipliedBy(10)) < 0 ? interval.multipliedBy(10)
+                : pollWindow;
+        try (Watcher watcher = new Watcher(instrumented ? dataSource : database.dataSource(),
+                WatchSettings.defaults().withPollInterval(interval),
                 StandardBlockingAction.NONE, new GuardListener() {
                 }).start()) {
             watcher.watch(migrationPid, "scale migration");
@@ -246,8 +286,7 @@ final class ScaleScenario {
             long clientAfter = clientBefore < 0 ? -1 : threads.getThreadCpuTime(threadId);
             long commitsAfter = commits();
             List<InstrumentedDataSource.Sample> samples = dataSource.samples();
-            List<Double> find = samples.stream().filter(s -> s.kind() == InstrumentedDataSource.Kind.FIND)
-                .map(s -> s.durationNanos() / 1e6).toList();
+            List<Double> find = InstrumentedDataSource.pollMillis(samples);
             PollCost cost = new PollCost(interval, manyLocks, find,
                     serverAfter < 0 || serverBefore < 0 ? Double.NaN : (serverAfter - serverBefore) * 100.0 / elapsed,
                     clientAfter < 0 || clientBefore < 0 ? Double.NaN : (clientAfter - clientBefore) * 100.0 / elapsed,

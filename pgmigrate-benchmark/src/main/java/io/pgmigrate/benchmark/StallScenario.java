@@ -21,8 +21,8 @@ import org.flywaydb.core.api.configuration.FluentConfiguration;
  * Scenario 1: the application's stall while a migration waits for a session idle in transaction.
  * <p>
  * One run: a table of 100,000 rows; the application reads it from several threads at a fixed rate; a
- * blocker opens a transaction, reads the table and stays idle in transaction for 30 s; then Flyway runs a
- * migration that adds a column to the table. Its {@code ALTER TABLE} queues for an ACCESS EXCLUSIVE lock
+ * blocker opens a transaction, reads the table and stays idle in transaction (10 s in the published run); then
+ * Flyway runs a migration that adds a column to the table. Its {@code ALTER TABLE} queues for an ACCESS EXCLUSIVE lock
  * behind the blocker, and every application query queues behind the {@code ALTER TABLE}: the application
  * stalls until the blocker ends, by itself or by pgmigrate.
  * <p>

@@ -72,14 +72,23 @@ public final class PgMigrateCallback implements Callback {
     public PgMigrateCallback() {
     }
 
+    /**
+     * Follows the run from Flyway's question, as {@link GuardCallback} does, and never claims an event: Flyway then
+     * writes no {@code Executing Java callback} line for pgmigrate (Flyway 13 writes one for every event a callback
+     * supports).
+     */
     @Override
     public boolean supports(Event event, Context context) {
         if (event == Event.AFTER_MIGRATE_OPERATION_FINISH) {
-            return run != null;
+            if (run != null) {
+                finish();
+            }
         }
-        // never without a connection: Flyway would open an event connection for this callback alone
-        return context != null && context.getConnection() != null
-                && (event == Event.AFTER_CONNECT || MIGRATE_EVENTS.contains(event));
+        // never without a connection: that question only decides whether Flyway opens an event connection
+        else if (context != null && context.getConnection() != null) {
+            follow(event, context);
+        }
+        return false;
     }
 
     @Override
@@ -89,6 +98,11 @@ public final class PgMigrateCallback implements Callback {
 
     @Override
     public void handle(Event event, Context context) {
+        // never called: this callback supports no event, it follows them from supports
+    }
+
+    /** The event happens now, before any callback of it runs. */
+    private void follow(Event event, Context context) {
         if (event == Event.AFTER_CONNECT) {
             // Flyway's main connection, which holds its lock; the settings fail the command here, before anything runs
             mainConnection = context.getConnection();
@@ -96,11 +110,14 @@ public final class PgMigrateCallback implements Callback {
             settings(context.getConfiguration()).guardSettings();
             return;
         }
-        if (event == Event.AFTER_MIGRATE_OPERATION_FINISH) {
-            finish();
+        if (event == Event.BEFORE_EACH_MIGRATE_STATEMENT) {
+            // the tool's own DataSource is not wrapped: the statement event starts the watcher's quick polls instead
+            if (run != null && !declined) {
+                run.statementStarting();
+            }
             return;
         }
-        if (declined || (run == null && !start(context.getConfiguration()))) {
+        if (!MIGRATE_EVENTS.contains(event) || declined || (run == null && !start(context.getConfiguration()))) {
             return;
         }
         try {
@@ -111,7 +128,7 @@ public final class PgMigrateCallback implements Callback {
         catch (SQLException ex) {
             throw new FlywayException("pgmigrate could not prepare Flyway's connection for " + event.getId(), ex);
         }
-        steps.handle(event, context);
+        steps.follow(event, context);
         if (event == Event.AFTER_EACH_MIGRATE_ERROR) {
             failed(GuardCallback.name(context.getMigrationInfo()));
         }

@@ -3,6 +3,7 @@ package io.pgmigrate.flyway;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
@@ -11,15 +12,24 @@ import ch.qos.logback.core.read.ListAppender;
 import org.slf4j.LoggerFactory;
 import org.slf4j.event.KeyValuePair;
 
-/** Captures what pgmigrate logs (logger {@code io.pgmigrate} and below) while a test runs. */
+/**
+ * Captures what pgmigrate logs (logger {@code io.pgmigrate} and below) while a test runs, or what the given loggers
+ * log, in one list in the order the lines were written.
+ */
 public final class LogCapture implements AutoCloseable {
 
-    private final Logger logger = (Logger) LoggerFactory.getLogger("io.pgmigrate");
+    private final List<Logger> loggers;
     private final ListAppender<ILoggingEvent> appender = new ListAppender<>();
 
     public LogCapture() {
+        this("io.pgmigrate");
+    }
+
+    /** @param loggers the loggers whose lines (their own and those of the loggers below) are captured */
+    public LogCapture(String... loggers) {
+        this.loggers = Stream.of(loggers).map((name) -> (Logger) LoggerFactory.getLogger(name)).toList();
         appender.start();
-        logger.addAppender(appender);
+        this.loggers.forEach((logger) -> logger.addAppender(appender));
     }
 
     public List<ILoggingEvent> events() {
@@ -41,7 +51,7 @@ public final class LogCapture implements AutoCloseable {
 
     @Override
     public void close() {
-        logger.detachAppender(appender);
+        loggers.forEach((logger) -> logger.detachAppender(appender));
         appender.stop();
     }
 }

@@ -30,6 +30,9 @@ public class ColdApp {
     /** The start of every line the runner reads: {@code pgmigrate-bench <phase> <nanoTime> [detail]}. */
     public static final String PREFIX = "pgmigrate-bench ";
 
+    /** The phase printed when Flyway is about to send the migration's {@code ALTER TABLE} statement. */
+    public static final String ALTER_STATEMENT = "alterStatement";
+
     static void phase(String name, String detail) {
         long now = System.nanoTime();
         System.out.println(PREFIX + name + " " + now + (detail.isEmpty() ? "" : " " + detail));
@@ -54,7 +57,8 @@ public class ColdApp {
             @Override
             public boolean supports(Event event, Context context) {
                 return event == Event.BEFORE_MIGRATE || event == Event.BEFORE_EACH_MIGRATE
-                        || event == Event.AFTER_EACH_MIGRATE || event == Event.AFTER_MIGRATE;
+                        || event == Event.BEFORE_EACH_MIGRATE_STATEMENT || event == Event.AFTER_EACH_MIGRATE
+                        || event == Event.AFTER_MIGRATE;
             }
 
             @Override
@@ -64,7 +68,14 @@ public class ColdApp {
 
             @Override
             public void handle(Event event, Context context) {
-                phase(event.getId(), "");
+                if (event != Event.BEFORE_EACH_MIGRATE_STATEMENT) {
+                    phase(event.getId(), "");
+                }
+                else if (context.getStatement() != null && context.getStatement().getSql().strip()
+                    .regionMatches(true, 0, "ALTER TABLE", 0, 11)) {
+                    // the statement that waits for the lock: the application's stall can start here at the earliest
+                    phase(ALTER_STATEMENT, "");
+                }
             }
 
             @Override

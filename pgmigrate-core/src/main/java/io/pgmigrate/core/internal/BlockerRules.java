@@ -194,6 +194,16 @@ final class BlockerRules {
                 + "PostgreSQL's own processes";
     }
 
+    /**
+     * Runs each signal statement once for no target, so the first real signal is not the statement's first parse
+     * nor the first run of its code in this JVM. With no target the statement selects no row and sends nothing.
+     */
+    void warmUp(Connection connection) throws SQLException {
+        for (Signal signal : Signal.values()) {
+            send(connection, signal, List.of(), Set.of());
+        }
+    }
+
     /** Sends the signal to those blockers that, at this moment, still pass every check. */
     Map<Blocker, SignalResult> signal(Connection connection, Signal signal, Collection<Blocker> blockers,
             Set<Integer> protectedPids) throws SQLException {
@@ -202,6 +212,20 @@ final class BlockerRules {
             return results;
         }
         List<Blocker> targets = List.copyOf(blockers);
+        Answers answers = send(connection, signal, targets, protectedPids);
+        for (Blocker blocker : targets) {
+            results.put(blocker, result(signal, answers.byPid().get(blocker.pid()), answers.signaller()));
+        }
+        return results;
+    }
+
+    /** What the signal statement answered: by pid, and the role that sent the signals. */
+    private record Answers(Map<Integer, String> byPid, String signaller) {
+    }
+
+    /** Runs the signal statement for the targets: each is signalled only if it passes every check in it. */
+    private Answers send(Connection connection, Signal signal, List<Blocker> targets, Set<Integer> protectedPids)
+            throws SQLException {
         Object[] pids = new Object[targets.size()];
         Object[] blockedPids = new Object[targets.size()];
         Object[] backendStarts = new Object[targets.size()];
@@ -221,7 +245,7 @@ final class BlockerRules {
                 connection.createArrayOf("int4", protectedPids.toArray()),
                 connection.createArrayOf("text", excludedApplicationNames.toArray()),
                 connection.createArrayOf("text", excludedUsers.toArray()));
-        try (PreparedStatement statement = connection.prepareStatement(signal.sql)) {
+        try (PreparedStatement statement = Statements.prepare(connection, signal.sql)) {
             for (int i = 0; i < arrays.size(); i++) {
                 statement.setArray(i + 1, arrays.get(i));
             }
@@ -238,10 +262,7 @@ final class BlockerRules {
                 array.free();
             }
         }
-        for (Blocker blocker : targets) {
-            results.put(blocker, result(signal, answers.get(blocker.pid()), signaller));
-        }
-        return results;
+        return new Answers(answers, signaller);
     }
 
     private static SignalResult result(Signal signal, String answer, String signaller) {

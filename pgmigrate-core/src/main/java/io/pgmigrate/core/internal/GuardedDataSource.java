@@ -92,6 +92,28 @@ final class GuardedDataSource implements DataSource {
 
 
     /**
+     * A statement of a migration connection: before it is sent, the run's watcher is told to look again within
+     * milliseconds ({@link GuardedRun#statementStarting}), so a lock wait that starts in a later statement of a step
+     * is seen as soon as one that starts with the step, whatever the tool (Flyway, Liquibase) and without a callback
+     * per statement.
+     */
+    private static Statement watched(Statement statement, Class<?> type, GuardedRun run) {
+        Class<?> proxied = Statement.class.isAssignableFrom(type) ? type : Statement.class;
+        return (Statement) Proxy.newProxyInstance(GuardedDataSource.class.getClassLoader(), new Class<?>[] { proxied },
+                (proxy, method, args) -> {
+                    if (method.getName().startsWith("execute")) {
+                        run.statementStarting();
+                    }
+                    try {
+                        return method.invoke(statement, args);
+                    }
+                    catch (InvocationTargetException ex) {
+                        throw ex.getCause();
+                    }
+                });
+    }
+
+    /**
      * Passes everything to the real connection, except close, which restores it first and, once it is closed (back
      * in its pool), ends its protection.
      */
@@ -129,12 +151,15 @@ final class GuardedDataSource implements DataSource {
                 case "toString":
                     return "pgmigrate migration connection pid " + pid + " (" + connection + ")";
                 default:
+                    Object result;
                     try {
-                        return method.invoke(connection, args);
+                        result = method.invoke(connection, args);
                     }
                     catch (InvocationTargetException ex) {
                         throw ex.getCause();
                     }
+                    return (result instanceof Statement statement) ? watched(statement, method.getReturnType(), run)
+                            : result;
             }
         }
 

@@ -353,8 +353,12 @@ public final class GuardedRun implements GuardListener {
         start(new Step(event, true, pid, false, null));
     }
 
-    /** Makes a step the running one: every open connection of the run is watched under its name. */
+    /**
+     * Makes a step the running one: every open connection of the run is watched under its name. The reports of a
+     * signal the watcher is sending are written first: they are about the step before.
+     */
     private void start(Step step) {
+        watcher.awaitReports();
         running = step;
         if (!step.callback || !step.name.endsWith("OperationFinish")) {
             // Flyway fires afterMigrateOperationFinish in any case, after the step that may have failed
@@ -365,10 +369,24 @@ public final class GuardedRun implements GuardListener {
     }
 
     /**
+     * A statement of the running step is about to be sent on a guarded connection: the watcher
+     * looks again within milliseconds, so a lock wait that starts in a later statement of a step is seen as soon as
+     * one that starts with the step.
+     */
+    public void statementStarting() {
+        if (running != null) {
+            watcher.statementStarting();
+        }
+    }
+
+    /**
      * AFTER_EACH_MIGRATE or AFTER_EACH_MIGRATE_ERROR, before the callbacks of that event, which run in the
-     * migration's transaction and stay part of its step; no SQL: after an error the transaction is aborted.
+     * migration's transaction and stay part of its step; no SQL: after an error the transaction is aborted. The
+     * reports of a signal the watcher is sending are written first.
      */
     public void migrationEnded(boolean success) {
+        // a blocker ended just now lets the migration finish at once: its report comes before the tool's next lines
+        watcher.awaitReports();
         Step migration = last;
         if (migration == null || migration.callback) {
             return;

@@ -116,6 +116,9 @@ public final class Watcher implements AutoCloseable {
     /** The last cancelled wait of each backend since it was last watched; guarded by {@link #cancelLock}. */
     private final Map<Integer, WaitCancellation> cancellations = new HashMap<>();
 
+    /** Held from the moment a signal is sent until its reports are written: see {@link #awaitReports}. */
+    private final ReentrantLock signalling = new ReentrantLock();
+
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition wakeUp = lock.newCondition();
     private boolean running;
@@ -124,6 +127,15 @@ public final class Watcher implements AutoCloseable {
      * {@code null} once they have reached the poll interval; guarded by {@link #lock}.
      */
     private Duration quickPollDelay;
+    /** {@link System#nanoTime()} when {@link #statementStarting} last began quick polls; guarded by {@link #lock}. */
+    private Long lastStatementQuickPolls;
+    /**
+     * {@link System#nanoTime()} by which the poll that {@link #statementStarting} asked for is due, {@code null}
+     * when it asked for none since the last poll; guarded by {@link #lock}.
+     */
+    private Long quickPollAt;
+    /** The longest delay of the current series of quick polls; guarded by {@link #lock}. */
+    private Duration quickPollsUpTo = Duration.ZERO;
     private Thread thread;
 
     /** Written by the watcher thread; read by {@link #close()} to abort a poll that hangs. */
@@ -195,13 +207,15 @@ public final class Watcher implements AutoCloseable {
     }
 
     /**
-     * Runs the blocker query once, for no backend (pid 0 is none), so the first poll of a run does not pay for the
-     * statement's first parse and plan, nor the JVM for loading and running its code for the first time. A failure
-     * here is left to the first poll, which reports it and starts over with a new connection.
+     * Runs the blocker query and the signal statements once, for no backend (pid 0 is none) and no target, so the
+     * first poll that finds a blocker and the first signal of a run pay neither for their statements' first parse
+     * nor for the JVM's first run of their code. A failure here is left to the first poll, which reports it and
+     * starts over with a new connection.
      */
     private void warmUp() {
         try {
-            query.find(connection, List.of(0));
+            query.warmUp(connection);
+            rules.warmUp(connection);
         }
         catch (SQLException | RuntimeException ex) {
             log.debug("The watcher's first blocker query failed; the first poll tries again", ex);
@@ -231,6 +245,7 @@ public final class Watcher implements AutoCloseable {
         lock.lock();
         try {
             quickPollDelay = Duration.ZERO;
+            quickPollsUpTo = settings.pollInterval();
             wakeUp.signalAll();
         }
         finally {
@@ -240,6 +255,82 @@ public final class Watcher implements AutoCloseable {
 
     /** The delay of the second poll after {@link #watch}; each further one is twice as long. */
     static final Duration FIRST_QUICK_POLL_DELAY = Duration.ofMillis(1);
+
+    /**
+     * Waits until the reports of a signal being sent now are written, for at most {@link #REPORT_WAIT}; returns at
+     * once when none is being sent. A watched backend whose blocker was just ended goes on at once, while the
+     * watcher writes its report: called by the watched work's thread before it moves on, this puts the report (the
+     * WARN line naming the blocker) before the lines the work writes next.
+     */
+    public void awaitReports() {
+        try {
+            if (signalling.tryLock(REPORT_WAIT.toNanos(), TimeUnit.NANOSECONDS)) {
+                signalling.unlock();
+            }
+        }
+        catch (InterruptedException ex) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /**
+     * The longest {@link #awaitReports} waits: a signal statement takes a round trip and the listeners write their
+     * reports, but the caller may hold the locks of its step meanwhile, with the application queued behind them, so
+     * the order of two log lines is never worth more than this.
+     */
+    static final Duration REPORT_WAIT = Duration.ofMillis(250);
+
+    /**
+     * A watched backend is about to run a statement (sent on a guarded connection): the watcher polls
+     * after {@link #FIRST_QUICK_POLL_DELAY}, then twice as long each time, up to {@link #STATEMENT_QUICK_POLLS_UP_TO}
+     * (or the poll interval, when shorter), so a lock wait that starts in a later statement of a step is seen within
+     * milliseconds too, whatever the poll interval. At most once per {@link #STATEMENT_QUICK_POLLS_GAP}: a step that
+     * runs thousands of short statements adds no more than three polls per gap.
+     */
+    public void statementStarting() {
+        lock.lock();
+        try {
+            long now = System.nanoTime();
+            if (!startsQuickPolls(lastStatementQuickPolls, now)) {
+                return;
+            }
+            lastStatementQuickPolls = now;
+            if (quickPollDelay == null || quickPollDelay.compareTo(FIRST_QUICK_POLL_DELAY) > 0) {
+                quickPollDelay = FIRST_QUICK_POLL_DELAY;
+                quickPollsUpTo = STATEMENT_QUICK_POLLS_UP_TO;
+                quickPollAt = now + FIRST_QUICK_POLL_DELAY.toNanos();
+                wakeUp.signalAll();
+            }
+        }
+        finally {
+            lock.unlock();
+        }
+    }
+
+    /** The longest delay of the quick polls after the start of a statement. */
+    static final Duration STATEMENT_QUICK_POLLS_UP_TO = Duration.ofMillis(4);
+
+    /** The shortest time between two series of quick polls for statements. */
+    static final Duration STATEMENT_QUICK_POLLS_GAP = Duration.ofMillis(50);
+
+    /**
+     * Whether a statement that starts now begins a series of quick polls: not when one began less than
+     * {@link #STATEMENT_QUICK_POLLS_GAP} ago.
+     * @param lastStartNanos {@link System#nanoTime()} when the last series for a statement began, {@code null} for
+     *        none yet
+     */
+    static boolean startsQuickPolls(Long lastStartNanos, long nowNanos) {
+        return lastStartNanos == null || nowNanos - lastStartNanos >= STATEMENT_QUICK_POLLS_GAP.toNanos();
+    }
+
+    /**
+     * The delay of the quick poll after one that waited {@code delay} (zero: at once), or {@code null} once the
+     * doubling passes {@code upTo} or reaches the poll interval, where the quick polls end.
+     */
+    static Duration nextQuickPollDelay(Duration delay, Duration upTo, Duration interval) {
+        Duration next = delay.isZero() ? FIRST_QUICK_POLL_DELAY : delay.multipliedBy(2);
+        return next.compareTo(interval) < 0 && next.compareTo(upTo) <= 0 ? next : null;
+    }
 
     /** Stops watching a backend; it stays protected. */
     public void unwatch(int pid) {
@@ -308,6 +399,9 @@ public final class Watcher implements AutoCloseable {
                     deadline = System.nanoTime() + nextPollDelay().toNanos();
                     continue;
                 }
+                if (quickPollAt != null && quickPollAt - deadline < 0) {
+                    deadline = quickPollAt;
+                }
                 long nanos = Math.min(deadline - System.nanoTime(), nextPollDelay().toNanos());
                 if (quickPollDelay != null && quickPollDelay.isZero()) {
                     nanos = 0;
@@ -346,11 +440,11 @@ public final class Watcher implements AutoCloseable {
 
     /** The poll about to run was due by the quick polls after {@link #watch}: the next one comes twice as late. */
     private void advanceQuickPolls() {
+        quickPollAt = null;
         if (quickPollDelay == null) {
             return;
         }
-        Duration next = quickPollDelay.isZero() ? FIRST_QUICK_POLL_DELAY : quickPollDelay.multipliedBy(2);
-        quickPollDelay = next.compareTo(settings.pollInterval()) < 0 ? next : null;
+        quickPollDelay = nextQuickPollDelay(quickPollDelay, quickPollsUpTo, settings.pollInterval());
     }
 
     private void poll() {
@@ -413,13 +507,20 @@ public final class Watcher implements AutoCloseable {
 
             private void send(BlockerRules.Signal signal, Collection<Blocker> targets) throws SQLException {
                 List<Blocker> fresh = targets.stream().filter(actionable::contains).filter(handled::add).toList();
-                Map<Blocker, BlockerRules.SignalResult> results = rules.signal(current, signal, fresh, untouchable);
-                results.forEach((blocker, result) -> {
-                    if (result.outcome() == BlockerOutcome.TERMINATED) {
-                        terminated.add(blocker.key());
-                    }
-                    report(blocker, work, result.outcome(), result.detail());
-                });
+                signalling.lock();
+                try {
+                    Map<Blocker, BlockerRules.SignalResult> results = rules.signal(current, signal, fresh,
+                            untouchable);
+                    results.forEach((blocker, result) -> {
+                        if (result.outcome() == BlockerOutcome.TERMINATED) {
+                            terminated.add(blocker.key());
+                        }
+                        report(blocker, work, result.outcome(), result.detail());
+                    });
+                }
+                finally {
+                    signalling.unlock();
+                }
             }
 
             @Override
@@ -650,6 +751,7 @@ public final class Watcher implements AutoCloseable {
         if (current == null) {
             return;
         }
+        query.close();
         try {
             if (!current.isClosed() && current.isValid(2)) {
                 connectionSettings.restore();

@@ -43,9 +43,17 @@ class FlywayMavenPluginIT {
                 .isEqualTo(true);
             List<String> lines = build.output.lines().toList();
             assertThat(lines).anyMatch((line) -> line.matches("\\[INFO] pgmigrate: migrating as PostgreSQL backend pid \\d+"));
-            assertThat(lines).anyMatch((line) -> line.startsWith("[WARNING] pgmigrate: Terminated a session blocking "
-                    + "migration 1 (add email): outcome=terminated pid=" + report.pid() + " ")
-                    && line.contains("application=nightly-report"));
+            int warning = index(lines, "[WARNING] pgmigrate: Terminated a session blocking migration 1 (add email): "
+                    + "outcome=terminated pid=" + report.pid() + " ");
+            assertThat(warning).as(build.output).isNotNegative();
+            assertThat(lines.get(warning)).contains("application=nightly-report");
+            // the console reads in order: the migration, the blocker it rescued it from, Flyway's summary
+            int migrating = index(lines, "[INFO] Migrating schema \"rescue\" to version \"1 - add email\"");
+            int applied = index(lines, "[INFO] Successfully applied 1 migration to schema \"rescue\"");
+            assertThat(migrating).as(build.output).isNotNegative().isLessThan(warning);
+            assertThat(applied).as(build.output).isGreaterThan(warning);
+            // Flyway 13 writes "Executing Java callback: <event> - <name>" for each callback it runs: none is pgmigrate's
+            assertThat(lines).as(build.output).noneMatch((line) -> line.contains("Executing Java callback"));
         }
     }
 
@@ -88,6 +96,16 @@ class FlywayMavenPluginIT {
             assertThat(report.isAlive()).isTrue();
             await().atMost(Duration.ofSeconds(30)).until(() -> !application.isWaitingForLock());
         }
+    }
+
+    /** The index of the first line that starts with the text, -1 when there is none. */
+    private static int index(List<String> lines, String start) {
+        for (int i = 0; i < lines.size(); i++) {
+            if (lines.get(i).startsWith(start)) {
+                return i;
+            }
+        }
+        return -1;
     }
 
     private static boolean waiting(TestDatabase db) throws Exception {
