@@ -11,12 +11,9 @@ import org.springframework.aop.framework.ProxyFactory;
 import org.springframework.beans.BeansException;
 import org.springframework.beans.factory.BeanFactory;
 import org.springframework.beans.factory.BeanFactoryAware;
-import org.springframework.beans.factory.NoSuchBeanDefinitionException;
 import org.springframework.beans.factory.ObjectProvider;
-import org.springframework.beans.factory.config.BeanDefinition;
 import org.springframework.beans.factory.config.BeanPostProcessor;
 import org.springframework.beans.factory.config.ConfigurableListableBeanFactory;
-import org.springframework.beans.factory.support.RootBeanDefinition;
 
 /**
  * Guards every {@code migrate()} of the {@link Flyway} bean that Spring Boot's {@code FlywayAutoConfiguration}
@@ -74,21 +71,7 @@ final class GuardingFlywayPostProcessor implements BeanPostProcessor, BeanFactor
     }
 
     private boolean definedByBoot(String beanName) {
-        if (this.beanFactory == null) {
-            return false;
-        }
-        BeanDefinition definition;
-        try {
-            definition = this.beanFactory.getMergedBeanDefinition(beanName);
-        }
-        catch (NoSuchBeanDefinitionException ex) {
-            return false;
-        }
-        if (!(definition instanceof RootBeanDefinition root)) {
-            return false;
-        }
-        Method factoryMethod = root.getResolvedFactoryMethod();
-        return factoryMethod != null && factoryMethod.getDeclaringClass().getName().startsWith(this.bootFlywayConfiguration);
+        return BootBeans.definedBy(this.beanFactory, beanName, this.bootFlywayConfiguration);
     }
 
     /** {@code migrate()} under the guard, on Boot's Flyway; every other method as it is. */

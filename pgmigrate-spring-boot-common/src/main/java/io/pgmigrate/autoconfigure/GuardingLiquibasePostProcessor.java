@@ -15,12 +15,9 @@ import org.springframework.aop.framework.ProxyFactory;
 import org.springframework.beans.BeansException;
 import org.springframework.beans.factory.BeanFactory;
 import org.springframework.beans.factory.BeanFactoryAware;
-import org.springframework.beans.factory.NoSuchBeanDefinitionException;
 import org.springframework.beans.factory.ObjectProvider;
-import org.springframework.beans.factory.config.BeanDefinition;
 import org.springframework.beans.factory.config.BeanPostProcessor;
 import org.springframework.beans.factory.config.ConfigurableListableBeanFactory;
-import org.springframework.beans.factory.support.RootBeanDefinition;
 
 /**
  * Guards the update of the {@link SpringLiquibase} bean that Spring Boot's {@code LiquibaseAutoConfiguration}
@@ -78,22 +75,7 @@ final class GuardingLiquibasePostProcessor implements BeanPostProcessor, BeanFac
     }
 
     private boolean definedByBoot(String beanName) {
-        if (this.beanFactory == null) {
-            return false;
-        }
-        BeanDefinition definition;
-        try {
-            definition = this.beanFactory.getMergedBeanDefinition(beanName);
-        }
-        catch (NoSuchBeanDefinitionException ex) {
-            return false;
-        }
-        if (!(definition instanceof RootBeanDefinition root)) {
-            return false;
-        }
-        Method factoryMethod = root.getResolvedFactoryMethod();
-        return factoryMethod != null
-                && factoryMethod.getDeclaringClass().getName().startsWith(this.bootLiquibaseConfiguration);
+        return BootBeans.definedBy(this.beanFactory, beanName, this.bootLiquibaseConfiguration);
     }
 
     /** {@code afterPropertiesSet()} (the update) under the guard, on Boot's bean; every other method as it is. */
