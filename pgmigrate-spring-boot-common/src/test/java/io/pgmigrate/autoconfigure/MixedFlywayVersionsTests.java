@@ -15,7 +15,6 @@ import javax.sql.DataSource;
 import org.flywaydb.core.Flyway;
 import org.junit.jupiter.api.Test;
 
-import org.springframework.aop.support.AopUtils;
 import org.springframework.boot.SpringApplication;
 import org.springframework.boot.SpringBootConfiguration;
 import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
@@ -110,7 +109,8 @@ class MixedFlywayVersionsTests {
                     .map((strategy) -> " calls=" + strategy.calls.get())
                     .findFirst()
                     .orElse("");
-                return "applied=" + applied + " guarded=" + AopUtils.isCglibProxy(context.getBean(Flyway.class)) + calls;
+                return "applied=" + applied + " guarded=" + (context.getBean(Flyway.class) instanceof GuardedBootFlyway)
+                        + calls;
             }
         }
     }
