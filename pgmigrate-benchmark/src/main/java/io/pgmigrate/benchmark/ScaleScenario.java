@@ -3,6 +3,7 @@ package io.pgmigrate.benchmark;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
 import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -17,6 +18,8 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 
@@ -226,6 +229,9 @@ final class ScaleScenario {
         List<Double> client = new ArrayList<>();
         List<Double> total = new ArrayList<>();
         List<Double> p50 = new ArrayList<>();
+        List<Double> floorServer = new ArrayList<>();
+        List<Double> floorClient = new ArrayList<>();
+        List<Double> floorTotal = new ArrayList<>();
         try (Connection migration = database.connect("bench-migration")) {
             for (int run = 0; run < IDLE_RUNS; run++) {
                 PollCost idle = measurePolls(pid(migration), WatchSettings.DEFAULT_POLL_INTERVAL, false, false,
@@ -233,16 +239,74 @@ final class ScaleScenario {
                 server.add(idle.serverCpuPercent());
                 client.add(idle.clientCpuPercent());
                 total.add(idle.serverCpuPercent() + idle.clientCpuPercent());
+                double[] floor = roundTripFloor(WatchSettings.DEFAULT_POLL_INTERVAL, IDLE_WINDOW);
+                floorServer.add(floor[0]);
+                floorClient.add(floor[1]);
+                floorTotal.add(floor[0] + floor[1]);
             }
             PollCost timed = measurePolls(pid(migration), WatchSettings.DEFAULT_POLL_INTERVAL, false, true,
                     options.pollWindow());
             p50.add(percentile(timed.findMillis(), 50));
         }
         String nothing = "nothing blocks, poll " + WatchSettings.DEFAULT_POLL_INTERVAL.toMillis() + " ms";
+        String floor = "floor: SELECT 1 every " + WatchSettings.DEFAULT_POLL_INTERVAL.toMillis() + " ms";
         return List.of(new Figure(NAME, nothing, "watcher backend CPU", "% of a core", server),
                 new Figure(NAME, nothing, "watcher thread CPU", "% of a core", client),
                 new Figure(NAME, nothing, "watcher CPU, backend + thread", "% of a core", total, "≤ 1"),
-                new Figure(NAME, nothing, "poll query p50", "ms", p50));
+                new Figure(NAME, nothing, "poll query p50", "ms", p50),
+                new Figure(NAME, floor, "backend CPU", "% of a core", floorServer),
+                new Figure(NAME, floor, "thread CPU", "% of a core", floorClient),
+                new Figure(NAME, floor, "backend + thread", "% of a core", floorTotal));
+    }
+
+    /**
+     * The least any poll at this interval can cost: a thread of the benchmark's own waits the interval on a
+     * condition, as the watcher does, then sends {@code SELECT 1} on a connection of its own, and again, for the
+     * window. What the watcher's polls cost above this is the watcher's own work.
+     * @return the backend's and the thread's CPU, in % of a core
+     */
+    private double[] roundTripFloor(Duration interval, Duration window) throws Exception {
+        try (Connection connection = database.connect("bench-floor")) {
+            int backend = pid(connection);
+            AtomicLong threadCpu = new AtomicLong(-1);
+            ReentrantLock lock = new ReentrantLock();
+            Condition tick = lock.newCondition();
+            long deadline = System.nanoTime() + window.toNanos();
+            long[] serverBefore = new long[1];
+            Thread poller = new Thread(() -> {
+                ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+                try (PreparedStatement statement = connection.prepareStatement("SELECT 1")) {
+                    serverBefore[0] = BackendCpu.readable(backend) ? BackendCpu.read(backend) : -1;
+                    long cpuBefore = threads.getCurrentThreadCpuTime();
+                    while (System.nanoTime() - deadline < 0) {
+                        lock.lock();
+                        try {
+                            tick.awaitNanos(interval.toNanos());
+                        }
+                        finally {
+                            lock.unlock();
+                        }
+                        try (ResultSet rows = statement.executeQuery()) {
+                            rows.next();
+                        }
+                    }
+                    threadCpu.set(threads.getCurrentThreadCpuTime() - cpuBefore);
+                }
+                catch (SQLException | InterruptedException ex) {
+                    threadCpu.set(-1);
+                }
+            }, "bench-round-trip-floor");
+            long start = System.nanoTime();
+            poller.start();
+            poller.join();
+            long elapsed = System.nanoTime() - start;
+            long serverAfter = serverBefore[0] < 0 ? -1 : BackendCpu.read(backend);
+            double server = serverAfter < 0 ? Double.NaN : (serverAfter - serverBefore[0]) * 100.0 / elapsed;
+            double client = threadCpu.get() < 0 ? Double.NaN : threadCpu.get() * 100.0 / elapsed;
+            BenchmarkRunner.progress("round-trip floor, every %d ms: backend CPU %s %%, thread CPU %s %%",
+                    interval.toMillis(), Figure.format(server), Figure.format(client));
+            return new double[] { server, client };
+        }
     }
 
     /** Windows measured for a poll that finds nothing: the median of three resists one burst of other load. */
