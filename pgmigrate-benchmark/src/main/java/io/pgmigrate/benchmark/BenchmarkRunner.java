@@ -101,8 +101,9 @@ public final class BenchmarkRunner {
             }
         }
         environment.put("machine load", "load average (1 min) " + loadAtStart + " at the start, " + loadAverage()
-                + " at the end, on " + Runtime.getRuntime().availableProcessors() + " cores: other builds ran on the "
-                + "machine at the same time, so single runs are noisy; cells are medians of runs");
+                + " at the end (the benchmark's own processes included), on "
+                + Runtime.getRuntime().availableProcessors() + " cores shared by the application, its load, PostgreSQL "
+                + "and anything else the machine runs, so single runs are noisy; cells are medians of runs");
         if (!options.scenarios().contains("stall")) {
             stallMigrators = List.of();
         }

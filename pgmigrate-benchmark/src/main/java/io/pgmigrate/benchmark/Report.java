@@ -276,9 +276,14 @@ final class Report {
 
         md.append("\n## Targets\n\n| target | measured | limit | met |\n| --- | ---: | ---: | :---: |\n");
         for (Target target : targets()) {
+            String value = Figure.format(target.value());
+            if (value.equals(Figure.format(target.limit())) && target.value() != target.limit()) {
+                // rounded to the limit's figure, the cell would read as if the limit were met or missed by nothing
+                value = String.format(Locale.ROOT, "%.4f", target.value());
+            }
             md.append("| ").append(target.name()).append(" (").append(target.figure()).append(") | ")
-                .append(Figure.format(target.value())).append(' ').append(target.unit()).append(" | ")
-                .append(Figure.format(target.limit())).append(' ').append(target.unit()).append(" | ")
+                .append((value + " " + target.unit()).strip()).append(" | ")
+                .append((Figure.format(target.limit()) + " " + target.unit()).strip()).append(" | ")
                 .append(Double.isNaN(target.value()) ? "not measured" : target.met() ? "yes" : "**no**")
                 .append(" |\n");
         }
