@@ -279,11 +279,7 @@ public final class LiquibaseGuard {
                         Thread.currentThread().isInterrupted(), attemptNumber, settings.lockRetries());
                 switch (verdict) {
                     case NOT_OURS -> throw ex;
-                    case INTERRUPTED -> throw new LiquibaseException("pgmigrate: " + failed.work()
-                            + " was interrupted while it waited for a lock; pgmigrate cancelled its wait and does "
-                            + "not retry it: changeset=\"" + failed.name() + "\" pid=" + cancelled.pid()
-                            + (failed.inTransaction() ? "\nPostgreSQL rolled it back: nothing of it is left."
-                                    : ChangeSetLockTimeoutException.NOT_ROLLED_BACK), ex);
+                    case INTERRUPTED -> throw interrupted(dataSource, failed, cancelled, ex);
                     case STALLED_OUTSIDE_TRANSACTION -> throw new ChangeSetStallException(failed.name(), cancelled,
                             attemptNumber, false, GuardedRun.invalidIndexesLeft(dataSource, failed), ex);
                     case STALLED_NO_RETRY_LEFT ->
@@ -305,10 +301,10 @@ public final class LiquibaseGuard {
                                 Durations.human(cancelled.maxApplicationStall()), attemptNumber,
                                 Durations.human(delay));
                     InterruptedException interrupted = pause(delay);
-                if (interrupted != null) {
-                    ex.addSuppressed(interrupted);
-                    throw ex;
-                }
+                    if (interrupted != null) {
+                        ex.addSuppressed(interrupted);
+                        throw ex;
+                    }
                     continue;
                 }
                 if (!failed.name().equals(lastChangeSet)) {
@@ -349,6 +345,29 @@ public final class LiquibaseGuard {
                 }
             }
         }
+    }
+
+    /**
+     * The failure of a changeset whose thread was interrupted while it waited for a lock: the watcher cancelled the
+     * wait, and it is never retried. Says what is left of the changeset, as the other failures do.
+     */
+    private static LiquibaseException interrupted(DataSource dataSource, GuardedRun.Step failed,
+            WaitCancellation cancelled, Exception cause) {
+        StringBuilder message = new StringBuilder("pgmigrate: ").append(failed.work())
+            .append(" was interrupted while it waited for a lock; pgmigrate cancelled its wait and does not retry it: ")
+            .append("changeset=\"").append(failed.name()).append("\" pid=").append(cancelled.pid());
+        if (cancelled.waitingFor() != null) {
+            message.append(" object=").append(cancelled.waitingFor());
+        }
+        if (failed.inTransaction()) {
+            message.append("\nPostgreSQL rolled it back: nothing of it is left, and DATABASECHANGELOG has no row "
+                    + "for it.");
+        }
+        else {
+            message.append(ChangeSetLockTimeoutException.NOT_ROLLED_BACK);
+            ChangeSetLockTimeoutException.appendLeftovers(message, GuardedRun.invalidIndexesLeft(dataSource, failed));
+        }
+        return new LiquibaseException(message.toString(), cause);
     }
 
     private Map<String, String> sessionSettings() {
