@@ -51,7 +51,7 @@ public record BenchmarkOptions(int runs, Duration blockerHold, Duration warmup, 
 
     /** Pairs of fresh-JVM start-ups, guard on and off, with nothing to migrate. */
     int startupPairs() {
-        return quick ? 1 : 8;
+        return quick ? 1 : 12;
     }
 
     private static List<Duration> millis(long... values) {

@@ -255,8 +255,9 @@ final class Report {
             md.append("\nPoll cost: other sessions hold ").append(locks == null ? "many" : Figure.format(locks.median()))
                 .append(" locks (rows of `pg_locks`), the watched backend is blocked by one session that the `none` ")
                 .append("action leaves alone, so every poll finds it. Poll query latency is timed at the client, ")
-                .append("all rows fetched. Backend CPU comes from `/proc/<pid>/stat` of the watcher's PostgreSQL ")
-                .append("backend (10 ms ticks), thread CPU from the JVM; statements are counted at the client, ")
+                .append("all rows fetched. Backend CPU comes from `/proc/<pid>/schedstat` of the watcher's ")
+                .append("PostgreSQL backend (nanoseconds on a CPU), thread CPU from the JVM; statements are counted ")
+                .append("at the client, ")
                 .append("commits from `pg_stat_database`.\n\n");
             md.append("| poll interval | other locks | poll query p50 / p99 / max (ms) | watcher backend CPU (% of a core) "
                     + "| watcher thread CPU (% of a core) | statements/s | commits/s |\n");

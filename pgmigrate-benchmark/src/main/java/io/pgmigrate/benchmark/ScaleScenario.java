@@ -312,7 +312,7 @@ final class ScaleScenario {
     /** Windows measured for a poll that finds nothing: the median of three resists one burst of other load. */
     private static final int IDLE_RUNS = 3;
 
-    /** Each window of a poll that finds nothing: long enough for the backend's 10 ms CPU ticks to resolve 0.1 %. */
+    /** Each window of a poll that finds nothing: 400 polls at the default interval. */
     private static final Duration IDLE_WINDOW = Duration.ofSeconds(10);
 
     private PollCost measurePolls(int migrationPid, Duration interval, boolean manyLocks) throws Exception {
