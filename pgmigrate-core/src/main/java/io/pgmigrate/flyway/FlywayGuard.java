@@ -393,13 +393,8 @@ public final class FlywayGuard {
      */
     private static FlywayException interrupted(DataSource dataSource, GuardedRun.Step failed,
             WaitCancellation cancelled, FlywayException cause) {
-        String kind = failed.callback() ? "callback" : "migration";
-        StringBuilder message = new StringBuilder("pgmigrate: ").append(failed.work())
-            .append(" was interrupted while it waited for a lock; pgmigrate cancelled its wait and does not retry it: ")
-            .append(kind).append("=\"").append(failed.name()).append("\" pid=").append(cancelled.pid());
-        if (cancelled.waitingFor() != null) {
-            message.append(" object=").append(cancelled.waitingFor());
-        }
+        StringBuilder message = RetryPolicy.interruptedMessage(failed, cancelled,
+                failed.callback() ? "callback" : "migration");
         if (failed.callback()) {
             message.append(ApplicationStallException.CALLBACK_LEFT);
         }

@@ -353,12 +353,7 @@ public final class LiquibaseGuard {
      */
     private static LiquibaseException interrupted(DataSource dataSource, GuardedRun.Step failed,
             WaitCancellation cancelled, Exception cause) {
-        StringBuilder message = new StringBuilder("pgmigrate: ").append(failed.work())
-            .append(" was interrupted while it waited for a lock; pgmigrate cancelled its wait and does not retry it: ")
-            .append("changeset=\"").append(failed.name()).append("\" pid=").append(cancelled.pid());
-        if (cancelled.waitingFor() != null) {
-            message.append(" object=").append(cancelled.waitingFor());
-        }
+        StringBuilder message = RetryPolicy.interruptedMessage(failed, cancelled, "changeset");
         if (failed.inTransaction()) {
             message.append("\nPostgreSQL rolled it back: nothing of it is left, and DATABASECHANGELOG has no row "
                     + "for it.");

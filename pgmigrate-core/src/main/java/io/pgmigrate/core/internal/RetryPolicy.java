@@ -105,6 +105,22 @@ public final class RetryPolicy {
                 : Verdict.RETRY_AFTER_LOCK_TIMEOUT;
     }
 
+    /**
+     * The start of the failure of a step whose thread was interrupted while it waited for a lock
+     * ({@link Verdict#INTERRUPTED}), whatever the tool: what waited, that the watcher cancelled its wait, and where.
+     * The tool goes on with what is left of the step.
+     * @param kind the step's kind as the tool names it: {@code migration}, {@code callback}, {@code changeset}
+     */
+    public static StringBuilder interruptedMessage(GuardedRun.Step failed, WaitCancellation cancelled, String kind) {
+        StringBuilder message = new StringBuilder("pgmigrate: ").append(failed.work())
+            .append(" was interrupted while it waited for a lock; pgmigrate cancelled its wait and does not retry it: ")
+            .append(kind).append("=\"").append(failed.name()).append("\" pid=").append(cancelled.pid());
+        if (cancelled.waitingFor() != null) {
+            message.append(" object=").append(cancelled.waitingFor());
+        }
+        return message;
+    }
+
     /** The SQLSTATE of the first SQL error among the failure's causes, {@code null} when there is none. */
     static String sqlState(Throwable failure) {
         Throwable current = failure;
